@@ -1,0 +1,55 @@
+"""Command line: serve the hooks, or evaluate a request file offline and print the cards."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import orjson
+
+SERVICE_FOR_HOOK = {
+    "patient-view": "leukopenia-patient-view",
+    "order-select": "leukopenia-order-select",
+    "order-sign": "leukopenia-order-sign",
+    "io.github.leukopenia-cds.result-sign": "leukopenia-result-sign",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="leukopenia-cds", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the CDS Hooks endpoints with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    evaluate = commands.add_parser("evaluate", help="run a CDS Hooks request file through the service")
+    evaluate.add_argument("request", type=Path, help="a request JSON file, e.g. fixtures/patient-view-clozapine.json")
+    evaluate.add_argument("--at", help="evaluate as of this ISO 8601 time (default: now)")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        import uvicorn
+
+        uvicorn.run("cds_service.app:app", host=args.host, port=args.port)
+        return 0
+    return asyncio.run(_evaluate(args.request, args.at))
+
+
+async def _evaluate(path: Path, at: str | None) -> int:
+    from cds_service.app import create_app
+    from cds_service.pipeline import system_clock
+
+    body = orjson.loads(path.read_bytes())
+    moment = datetime.fromisoformat(at) if at else None
+    app = create_app(clock=(lambda: moment) if moment else system_clock)  # type: ignore[return-value]
+    service = SERVICE_FOR_HOOK.get(str(body.get("hook")), "unknown")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cli") as client:
+        response = await client.post(f"/cds-services/{service}", json=body)
+    sys.stdout.write(orjson.dumps(response.json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0 if response.status_code == 200 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

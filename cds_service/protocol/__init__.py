@@ -1,0 +1,1 @@
+"""CDS Hooks protocol: requests, hooks, discovery, responses and errors."""
