@@ -217,9 +217,8 @@ def _febrile_card(state: _Render) -> IssuedCard | None:
     rule = state.kb.thresholds.febrile_neutropenia
     evidence = [_count_line(febrile.anc)]
     how = "single reading" if febrile.rule == "single" else f"sustained over {rule.sustained_minutes} minutes"
-    evidence.append(
-        f"- **Temperature {_measure(febrile.temperature, count=False)} °C** on {febrile.measured_at:%Y-%m-%d %H:%M} UTC ({how})"
-    )
+    temperature = _measure(febrile.temperature, count=False)
+    evidence.append(f"- **Temperature {temperature} °C** on {febrile.measured_at:%Y-%m-%d %H:%M} UTC ({how})")
     if state.assessment.wbc is not None and state.assessment.wbc.is_low:
         evidence.append(_count_line(state.assessment.wbc))
     values = {

@@ -43,7 +43,7 @@ async def _evaluate(path: Path, at: str | None) -> int:
 
     body = orjson.loads(path.read_bytes())
     moment = datetime.fromisoformat(at) if at else None
-    app = create_app(clock=(lambda: moment) if moment else system_clock)  # type: ignore[return-value]
+    app = create_app(clock=(lambda: moment) if moment else system_clock)
     service = SERVICE_FOR_HOOK.get(str(body.get("hook")), "unknown")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cli") as client:
         response = await client.post(f"/cds-services/{service}", json=body)

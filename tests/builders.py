@@ -9,13 +9,31 @@ UCUM = "http://unitsofmeasure.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 PATIENT_ID = "pt-1"
 
-CODES = {"wbc": "6690-2", "anc": "751-8", "neut": "770-8", "band": "764-1", "temp": "8310-5",
-         "b12": "2132-9", "folate": "2284-8", "copper": "5631-5"}
+CODES = {
+    "wbc": "6690-2",
+    "anc": "751-8",
+    "neut": "770-8",
+    "band": "764-1",
+    "temp": "8310-5",
+    "b12": "2132-9",
+    "folate": "2284-8",
+    "copper": "5631-5",
+}
 
 
-def observation(kind: str, value: float | str, unit: str, when: str, *, oid: str | None = None,
-                status: str = "final", ucum: bool = True, low: float | None = None,
-                comparator: str | None = None, subject: str = PATIENT_ID) -> dict[str, Any]:
+def observation(
+    kind: str,
+    value: float | str,
+    unit: str,
+    when: str,
+    *,
+    oid: str | None = None,
+    status: str = "final",
+    ucum: bool = True,
+    low: float | None = None,
+    comparator: str | None = None,
+    subject: str = PATIENT_ID,
+) -> dict[str, Any]:
     quantity: dict[str, Any] = {"value": value, "unit": unit}
     if ucum:
         quantity |= {"system": UCUM, "code": unit}
@@ -39,8 +57,15 @@ def patient(birth: str = "1970-05-01", gender: str = "female") -> dict[str, Any]
     return {"resourceType": "Patient", "id": PATIENT_ID, "birthDate": birth, "gender": gender}
 
 
-def medication_request(name: str, *, rxcui: str | None = None, status: str = "active", mid: str = "mr-1",
-                       authored: str = "2026-09-01", atc: str | None = None) -> dict[str, Any]:
+def medication_request(
+    name: str,
+    *,
+    rxcui: str | None = None,
+    status: str = "active",
+    mid: str = "mr-1",
+    authored: str = "2026-09-01",
+    atc: str | None = None,
+) -> dict[str, Any]:
     codings = []
     if rxcui:
         codings.append({"system": RXNORM, "code": rxcui, "display": name})
@@ -78,7 +103,8 @@ def assess_raw(
 
     kb = load_knowledge()
     moment = datetime.fromisoformat(now)
-    data = GatheredData(patient=patient(birth), resources=resources, draft_requests=drafts or [],
-                        unavailable=set(unavailable))
+    data = GatheredData(
+        patient=patient(birth), resources=resources, draft_requests=drafts or [], unavailable=set(unavailable)
+    )
     data.medications = {f"Medication/{r['id']}": r for r in resources if r.get("resourceType") == "Medication"}
     return assess(build_record(data, PATIENT_ID, kb, moment), kb, moment)

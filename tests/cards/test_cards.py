@@ -23,7 +23,10 @@ async def test_low_count_card_shows_value_date_threshold_grade_trend_and_compute
     detail = low["detail"]
     assert "reported in K/uL" in detail and "adult default" not in detail
     assert "lower limit 4.0 (default for age 18+)" in detail
-    assert "Computed as WBC x (neutrophils % + bands %) / 100" in detail and "from WBC 1.8 x10^9/L, neutrophils 22%, bands 3%" in detail
+    assert (
+        "Computed as WBC x (neutrophils % + bands %) / 100" in detail
+        and "from WBC 1.8 x10^9/L, neutrophils 22%, bands 3%" in detail
+    )
     assert "low on 3 consecutive results since 2026-10-21" in detail
     assert low["source"]["icon"] == "http://127.0.0.1:8000/static/icon.png"
 

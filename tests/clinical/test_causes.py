@@ -16,8 +16,11 @@ LOW_WBC = observation("wbc", 3.0, "10*3/uL", WHEN)
         (medication_request("clozapine", rxcui="2626"), "clozapine", "rxnorm"),
         (medication_request("Clozapine 100 MG Oral Tablet", rxcui="197535"), "clozapine", "product"),
         (medication_request("Azathioprine 50 MG Oral Tablet [Imuran]", rxcui="105611"), "azathioprine", "product"),
-        (medication_request("Sulfamethoxazole 800 MG / Trimethoprim 160 MG", rxcui="198335"),
-         "sulfamethoxazole-trimethoprim", "product"),
+        (
+            medication_request("Sulfamethoxazole 800 MG / Trimethoprim 160 MG", rxcui="198335"),
+            "sulfamethoxazole-trimethoprim",
+            "product",
+        ),
         (medication_request("Thiamazole 5 mg", atc="H03BB02"), "atc:H03B", "atc"),
         (medication_request("Clozapine (local formulary)", atc="N05AH02"), "clozapine", "atc"),
         (medication_request("Local chemo regimen", atc="L01XA01"), "atc:L01", "atc"),
@@ -47,9 +50,15 @@ def test_clozapine_cause_carries_its_anc_monitoring_schedule() -> None:
 @pytest.mark.parametrize(
     ("kind", "value", "unit", "state"),
     [
-        ("b12", 150, "pg/mL", "deficient"), ("b12", 250, "pg/mL", "borderline"), ("b12", 450, "pg/mL", "normal"),
-        ("b12", 110, "pmol/L", "deficient"), ("folate", 2.5, "ng/mL", "deficient"), ("folate", 4.0, "ng/mL", "borderline"),
-        ("folate", 20, "nmol/L", "normal"), ("copper", 50, "ug/dL", "deficient"), ("copper", 12, "umol/L", "normal"),
+        ("b12", 150, "pg/mL", "deficient"),
+        ("b12", 250, "pg/mL", "borderline"),
+        ("b12", 450, "pg/mL", "normal"),
+        ("b12", 110, "pmol/L", "deficient"),
+        ("folate", 2.5, "ng/mL", "deficient"),
+        ("folate", 4.0, "ng/mL", "borderline"),
+        ("folate", 20, "nmol/L", "normal"),
+        ("copper", 50, "ug/dL", "deficient"),
+        ("copper", 12, "umol/L", "normal"),
     ],
 )
 def test_deficiency_results_are_classified(kind: str, value: float, unit: str, state: str) -> None:
@@ -100,8 +109,10 @@ def test_not_febrile_neutropenia(temperatures: list[tuple[float, str]], anc: flo
 
 
 def test_fahrenheit_temperatures_count() -> None:
-    resources = [observation("anc", 0.2, "10*3/uL", "2026-11-20T06:00:00Z"),
-                 observation("temp", 101.3, "[degF]", "2026-11-20T05:00:00Z")]
+    resources = [
+        observation("anc", 0.2, "10*3/uL", "2026-11-20T06:00:00Z"),
+        observation("temp", 101.3, "[degF]", "2026-11-20T05:00:00Z"),
+    ]
     assert assess_raw(resources).febrile is not None
 
 
@@ -109,8 +120,11 @@ CHEMO = medication_request("Cyclophosphamide 50 MG Oral Tablet", rxcui="197550")
 
 
 def test_growth_factor_considered_for_febrile_neutropenia_during_chemotherapy() -> None:
-    resources = [CHEMO, observation("anc", 0.3, "10*3/uL", "2026-11-20T06:00:00Z"),
-                 observation("temp", 38.6, "Cel", "2026-11-20T05:00:00Z")]
+    resources = [
+        CHEMO,
+        observation("anc", 0.3, "10*3/uL", "2026-11-20T06:00:00Z"),
+        observation("temp", 38.6, "Cel", "2026-11-20T05:00:00Z"),
+    ]
     assert assess_raw(resources).growth_factor is not None
 
 

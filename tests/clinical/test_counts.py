@@ -66,8 +66,9 @@ def test_anc_is_computed_from_wbc_neutrophils_and_bands_of_the_same_specimen() -
 
 def test_reported_anc_wins_over_a_computed_one() -> None:
     when = "2026-11-18T08:00:00Z"
-    finding = assess_raw([wbc(2.0, when), observation("neut", 30, "%", when),
-                          observation("anc", 0.8, "10*3/uL", when)]).anc
+    finding = assess_raw(
+        [wbc(2.0, when), observation("neut", 30, "%", when), observation("anc", 0.8, "10*3/uL", when)]
+    ).anc
     assert not finding.computed and finding.measurement.value == Decimal("0.8")
 
 

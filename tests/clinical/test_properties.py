@@ -8,20 +8,27 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.builders import assess_raw, observation, patient
-from tests.conftest import FIXTURE_NOW, load_fixture
 from cds_service.clinical.engine import assess
 from cds_service.clinical.knowledge import load_knowledge
 from cds_service.data.bundles import resources_of
 from cds_service.data.gather import GatheredData
 from cds_service.pipeline import build_record
+from tests.builders import assess_raw, observation, patient
+from tests.conftest import FIXTURE_NOW, load_fixture
 
 KB = load_knowledge()
 WHEN = "2026-11-18T08:00:00Z"
 counts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("30"), places=2)
 
-UNIT_SCALES = [("10*3/uL", 1, True), ("10*9/L", 1, True), ("/uL", 1000, True), ("/mm3", 1000, True),
-               ("K/uL", 1, False), ("x10E3/uL", 1, False), ("thou/uL", 1, False)]
+UNIT_SCALES = [
+    ("10*3/uL", 1, True),
+    ("10*9/L", 1, True),
+    ("/uL", 1000, True),
+    ("/mm3", 1000, True),
+    ("K/uL", 1, False),
+    ("x10E3/uL", 1, False),
+    ("thou/uL", 1, False),
+]
 
 
 def finding_of(value: Decimal, unit: str, scale: int, ucum: bool, analyte: str = "wbc") -> Any:
@@ -43,7 +50,10 @@ def test_the_same_count_in_different_units_gives_the_same_finding(
     reference = finding_of(value, "10*3/uL", 1, True, analyte)
     other = finding_of(value, *units, analyte=analyte)
     assert (other.is_low, other.grade, other.measurement.value) == (
-        reference.is_low, reference.grade, reference.measurement.value)
+        reference.is_low,
+        reference.grade,
+        reference.measurement.value,
+    )
 
 
 @given(a=counts, b=counts, analyte=st.sampled_from(["wbc", "anc"]))
@@ -65,8 +75,11 @@ def cards_signature(resources: list[dict[str, Any]], drafts: list[dict[str, Any]
 
 
 FIXTURE_RESOURCES = {
-    name: [r for key in ("hematology", "deficiency-labs", "medications")
-           for r in resources_of(load_fixture(name)["prefetch"][key])]
+    name: [
+        r
+        for key in ("hematology", "deficiency-labs", "medications")
+        for r in resources_of(load_fixture(name)["prefetch"][key])
+    ]
     for name in ("patient-view-severe-leukopenia", "patient-view-febrile-neutropenia", "patient-view-clozapine")
 }
 
@@ -90,8 +103,9 @@ json_values = st.recursive(
 def garbage_resources(draw: st.DrawFn) -> Any:
     """Junk, and resources that look like ours but are broken in one field."""
     base = observation("wbc", 2.0, "10*3/uL", "2026-11-19T08:00:00Z", oid="junk")
-    field = draw(st.sampled_from(["valueQuantity", "effectiveDateTime", "status", "code", "subject", "id",
-                                  "referenceRange"]))
+    field = draw(
+        st.sampled_from(["valueQuantity", "effectiveDateTime", "status", "code", "subject", "id", "referenceRange"])
+    )
     broken = dict(base, **{field: draw(json_values)})
     return draw(st.sampled_from([broken, draw(json_values)]))
 
@@ -99,8 +113,10 @@ def garbage_resources(draw: st.DrawFn) -> Any:
 @settings(max_examples=80)
 @given(junk=st.lists(garbage_resources(), min_size=1, max_size=4), position=st.integers(0, 3))
 def test_garbage_in_one_resource_never_hides_the_valid_ones(junk: list[Any], position: int) -> None:
-    valid = [observation("wbc", 6.1, "10*3/uL", "2026-10-01T08:00:00Z", oid="w1"),
-             observation("wbc", 2.8, "10*3/uL", "2026-11-18T08:00:00Z", oid="w2")]
+    valid = [
+        observation("wbc", 6.1, "10*3/uL", "2026-10-01T08:00:00Z", oid="w1"),
+        observation("wbc", 2.8, "10*3/uL", "2026-11-18T08:00:00Z", oid="w2"),
+    ]
     entries: list[Any] = [{"resource": r} for r in valid]
     for item in junk:  # junk as the entry itself, and as an entry's resource
         entries.insert(min(position, len(entries)), item)

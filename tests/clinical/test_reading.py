@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from cds_service.clinical.knowledge import load_knowledge
 from cds_service.clinical.reading import read_medications, read_observations
 from tests.builders import PATIENT_ID, RXNORM, assess_raw, medication_request, observation
-from cds_service.clinical.knowledge import load_knowledge
 
 KB = load_knowledge()
 WHEN = "2026-11-18T08:00:00Z"
@@ -43,9 +43,12 @@ def test_members_of_a_panel_are_read_from_contained_resources() -> None:
     from cds_service.data.bundles import resources_of
 
     panel = {
-        "resourceType": "Observation", "id": "cbc", "status": "final",
+        "resourceType": "Observation",
+        "id": "cbc",
+        "status": "final",
         "code": {"coding": [{"system": "http://loinc.org", "code": "57021-8"}]},
-        "subject": {"reference": f"Patient/{PATIENT_ID}"}, "effectiveDateTime": WHEN,
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "effectiveDateTime": WHEN,
         "hasMember": [{"reference": "#w"}],
         "contained": [{**observation("wbc", 2.5, "10*3/uL", WHEN, oid="w"), "subject": None}],
     }
@@ -68,16 +71,23 @@ def exposures(resources: list[dict[str, Any]], **kw: Any) -> list[Any]:
 
 
 def test_only_active_and_on_hold_orders_are_exposures() -> None:
-    orders = [medication_request("Clozapine 25 MG Oral Tablet", mid=f"m{i}", status=s)
-              for i, s in enumerate(["active", "on-hold", "stopped", "completed", "draft", "entered-in-error"])]
+    orders = [
+        medication_request("Clozapine 25 MG Oral Tablet", mid=f"m{i}", status=s)
+        for i, s in enumerate(["active", "on-hold", "stopped", "completed", "draft", "entered-in-error"])
+    ]
     assert [e.status for e in exposures(orders)] == ["active", "on-hold"]
 
 
 def test_contained_medication_is_resolved() -> None:
     order = medication_request("x")
     order.pop("medicationCodeableConcept")
-    order["contained"] = [{"resourceType": "Medication", "id": "med1",
-                           "code": {"coding": [{"system": RXNORM, "code": "2626", "display": "clozapine"}]}}]
+    order["contained"] = [
+        {
+            "resourceType": "Medication",
+            "id": "med1",
+            "code": {"coding": [{"system": RXNORM, "code": "2626", "display": "clozapine"}]},
+        }
+    ]
     order["medicationReference"] = {"reference": "#med1"}
     [exposure] = exposures([order])
     assert exposure.rxnorm_codes == ("2626",)
@@ -87,8 +97,11 @@ def test_medication_in_the_bundle_is_resolved_and_display_is_the_fallback() -> N
     order = medication_request("x")
     order.pop("medicationCodeableConcept")
     order["medicationReference"] = {"reference": "Medication/m-aza"}
-    medication = {"resourceType": "Medication", "id": "m-aza",
-                  "code": {"coding": [{"system": RXNORM, "code": "1256", "display": "azathioprine"}]}}
+    medication = {
+        "resourceType": "Medication",
+        "id": "m-aza",
+        "code": {"coding": [{"system": RXNORM, "code": "1256", "display": "azathioprine"}]},
+    }
     assert exposures([order, medication])[0].rxnorm_codes == ("1256",)
     unresolved = {**order, "medicationReference": {"reference": "Medication/gone", "display": "Methimazole 10 mg"}}
     assert exposures([unresolved])[0].text == "Methimazole 10 mg"

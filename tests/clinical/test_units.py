@@ -14,9 +14,16 @@ KB = load_knowledge()
 @pytest.mark.parametrize(
     ("value", "unit", "expected"),
     [
-        ("3.1", "10*3/uL", "3.1"), ("3.1", "10*9/L", "3.1"), ("3100", "/uL", "3.1"), ("3100", "/mm3", "3.1"),
-        ("3.1", "10*3/mm3", "3.1"), ("3.1", "K/uL", "3.1"), ("3.1", "x10E3/uL", "3.1"), ("3.1", "thou/uL", "3.1"),
-        ("3.1", "10^3/uL", "3.1"), ("3.1", "k/ul", "3.1"),
+        ("3.1", "10*3/uL", "3.1"),
+        ("3.1", "10*9/L", "3.1"),
+        ("3100", "/uL", "3.1"),
+        ("3100", "/mm3", "3.1"),
+        ("3.1", "10*3/mm3", "3.1"),
+        ("3.1", "K/uL", "3.1"),
+        ("3.1", "x10E3/uL", "3.1"),
+        ("3.1", "thou/uL", "3.1"),
+        ("3.1", "10^3/uL", "3.1"),
+        ("3.1", "k/ul", "3.1"),
     ],
 )
 def test_counts_normalise_to_10e9_per_litre(value: str, unit: str, expected: str) -> None:
@@ -26,10 +33,14 @@ def test_counts_normalise_to_10e9_per_litre(value: str, unit: str, expected: str
 @pytest.mark.parametrize(
     ("quantity", "value", "unit", "expected"),
     [
-        ("b12", "300", "pg/mL", "300"), ("b12", "221.4", "pmol/L", "300"),
-        ("folate", "4", "ng/mL", "4"), ("folate", "9.064", "nmol/L", "4"),
-        ("copper", "70", "ug/dL", "70"), ("copper", "10.99", "umol/L", "70"),
-        ("temperature", "101.3", "[degF]", "38.5"), ("temperature", "38.5", "Cel", "38.5"),
+        ("b12", "300", "pg/mL", "300"),
+        ("b12", "221.4", "pmol/L", "300"),
+        ("folate", "4", "ng/mL", "4"),
+        ("folate", "9.064", "nmol/L", "4"),
+        ("copper", "70", "ug/dL", "70"),
+        ("copper", "10.99", "umol/L", "70"),
+        ("temperature", "101.3", "[degF]", "38.5"),
+        ("temperature", "38.5", "Cel", "38.5"),
         ("percent", "45", "%", "45"),
     ],
 )
@@ -45,9 +56,11 @@ def test_a_unit_not_listed_is_never_guessed(unit: str) -> None:
 
 
 def test_an_unknown_unit_on_the_latest_wbc_becomes_a_finding_not_a_guess() -> None:
-    assessment = assess_raw([
-        observation("wbc", 6.0, "10*3/uL", "2026-11-01T08:00:00Z"),
-        observation("wbc", 3.1, "bananas/uL", "2026-11-18T08:00:00Z", ucum=False),
-    ])
+    assessment = assess_raw(
+        [
+            observation("wbc", 6.0, "10*3/uL", "2026-11-01T08:00:00Z"),
+            observation("wbc", 3.1, "bananas/uL", "2026-11-18T08:00:00Z", ucum=False),
+        ]
+    )
     assert [r.original_unit for r in assessment.unreadable] == ["bananas/uL"]
     assert assessment.wbc is not None and not assessment.wbc.is_low  # judged on the last readable value only
