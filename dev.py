@@ -47,7 +47,17 @@ def serve() -> None:
     env.setdefault("LEUKO_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
     os.execve(
         str(PYTHON),
-        [str(PYTHON), "-m", "uvicorn", "cds_service.app:app", "--host", "127.0.0.1", "--port", "8000"],
+        [
+            str(PYTHON),
+            "-m",
+            "uvicorn",
+            "cds_service.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "8000",
+            "--no-access-log",
+        ],
         env,
     )
 

@@ -59,7 +59,7 @@ class HookPipeline:
 
 
 def build_record(data: GatheredData, patient_id: str, kb: KnowledgeBase, now: datetime) -> PatientRecord:
-    labs, bad_labs = read_observations(data.resources, patient_id, kb)
+    labs, bad_labs = read_observations(data.resources, patient_id, kb, now)
     active, bad_active = read_medications(data.resources, data.medications)
     drafts, bad_drafts = read_medications(data.draft_requests, data.medications, draft=True)
     return PatientRecord(

@@ -8,7 +8,7 @@ validation is counted and skipped, never allowed to hide the others.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -57,14 +57,23 @@ def _parse_date(value: Any) -> date | None:
 # --- Observations -----------------------------------------------------------------------------------------
 
 
-def read_observations(resources: Iterable[Resource], patient_id: str, kb: KnowledgeBase) -> tuple[list[LabResult], int]:
-    """Lab results of the analytes we know, for this patient; returns them and how many were invalid."""
+def read_observations(
+    resources: Iterable[Resource], patient_id: str, kb: KnowledgeBase, now: datetime | None = None
+) -> tuple[list[LabResult], int]:
+    """Lab results of the analytes we know, for this patient; returns them and how many were invalid.
+
+    With ``now``, results clearly older than their analyte's look-back window are skipped before validation:
+    a long history would otherwise cost a full validation per old result.
+    """
     results: list[LabResult] = []
     seen: set[tuple[object, ...]] = set()
     dropped = 0
+    oldest = {}
+    if now is not None:
+        oldest = {a: (now - timedelta(days=kb.lookback_days(a) + 1)).date().isoformat() for a in kb.labs.analytes}
     for raw in resources:
         analyte = _select_observation(raw, patient_id, kb)
-        if analyte is None:
+        if analyte is None or (oldest and _raw_date(raw) < oldest[analyte]):
             continue
         try:
             observation = FhirObservation.model_validate(raw)
@@ -82,6 +91,14 @@ def read_observations(resources: Iterable[Resource], patient_id: str, kb: Knowle
         results.append(result)
     results.sort(key=lambda r: (r.effective, r.analyte))
     return results, dropped
+
+
+def _raw_date(raw: Resource) -> str:
+    """The date part of the raw effective time, for a cheap look-back check (unknown dates are kept)."""
+    period = raw.get("effectivePeriod")
+    start = period.get("start") if isinstance(period, dict) else None
+    value = raw.get("effectiveDateTime") or raw.get("effectiveInstant") or start or raw.get("issued")
+    return value[:10] if isinstance(value, str) else "9999"
 
 
 def _select_observation(raw: Any, patient_id: str, kb: KnowledgeBase) -> Analyte | None:

@@ -126,3 +126,15 @@ def test_a_broken_medication_request_does_not_hide_the_others() -> None:
     good = medication_request("Clozapine 25 MG Oral Tablet", mid="good", rxcui="197536")
     assessment = assess_raw([broken, good, observation("wbc", 3.0, "10*3/uL", WHEN)])
     assert [c.drug_id for c in assessment.drug_causes] == ["clozapine"]
+
+
+def test_results_older_than_the_look_back_are_skipped_before_validation() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+    old_and_broken = observation("wbc", 3.0, "10*3/uL", "2026-05-01T08:00:00Z", oid="old")
+    old_and_broken["valueQuantity"]["value"] = "not a number"  # would count as dropped if validated
+    edge = observation("wbc", 3.0, "10*3/uL", "2026-08-22T23:30:00-05:00", oid="edge")  # 89.x days, other zone
+    old_b12 = observation("b12", 150, "pg/mL", "2026-01-10T08:00:00Z", oid="b12")  # within 365 days
+    labs, dropped = read_observations([old_and_broken, edge, old_b12], PATIENT_ID, KB, now)
+    assert dropped == 0 and sorted(lab.resource_id or "" for lab in labs) == ["b12", "edge"]

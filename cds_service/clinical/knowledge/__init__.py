@@ -246,6 +246,11 @@ class KnowledgeBase(_Frozen):
         names = self.drugs.growth_factors.names
         return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b", re.I)
 
+    def lookback_days(self, analyte: Analyte) -> int:
+        """How far back results of this analyte are read."""
+        windows = self.thresholds.windows
+        return windows.deficiency_days if analyte in ("b12", "folate", "copper") else windows.hematology_days
+
     def loinc_codes(self, *analytes: Analyte) -> tuple[str, ...]:
         return tuple(code.code for a in analytes for code in self.labs.analytes[a].codes)
 
