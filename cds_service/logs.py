@@ -41,6 +41,9 @@ def configure_logging(level: str) -> logging.Logger:
         logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
+    # httpx logs every request URL at INFO; FHIR search URLs carry patient ids, so keep them out of any log.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return logger
 
 
