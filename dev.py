@@ -45,6 +45,8 @@ def run(command: list[str], env: dict[str, str] | None = None) -> None:
 def serve() -> None:
     env = {**os.environ}
     env.setdefault("LEUKO_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+    # Local use: no JWT needed (the service logs a warning). Production sets LEUKO_AUTH=required (the default).
+    env.setdefault("LEUKO_AUTH", "off")
     os.execve(
         str(PYTHON),
         [

@@ -14,9 +14,13 @@ from starlette.middleware.cors import CORSMiddleware
 from cards.catalogue import load_catalogue
 from cds_service.api.errors import cds_error_handler, http_error_handler, validation_error_handler
 from cds_service.api.routes import ServiceState, router
+from cds_service.auth.jwks import JwksCache
+from cds_service.auth.replay import MemoryReplayCache, RedisReplayCache, ReplayCache
+from cds_service.auth.verify import ClientAuthenticator
 from cds_service.clinical.knowledge import load_knowledge
 from cds_service.data.fhir_client import FhirReader
 from cds_service.data.gather import DataGatherer
+from cds_service.feedback.storage import FeedbackStore
 from cds_service.logs import configure_logging
 from cds_service.pipeline import Clock, HookPipeline, system_clock
 from cds_service.protocol.errors import CDSError
@@ -45,19 +49,38 @@ def create_app(
         max_pages=settings.fhir_max_pages,
     )
     gatherer = DataGatherer(reader, settings)
+    replay: ReplayCache = (
+        RedisReplayCache(settings.redis_url) if settings.replay_cache == "redis" else MemoryReplayCache()
+    )
+    authenticator = None
+    if settings.auth == "required":
+        authenticator = ClientAuthenticator(
+            JwksCache(settings.trusted_issuers, fhir_http, settings.jwks_refresh_seconds),
+            replay,
+            clock_skew=settings.jwt_clock_skew_seconds,
+            max_lifetime=settings.jwt_max_lifetime_seconds,
+        )
     state = ServiceState(
         settings=settings,
         services=load_services(kb),
         pipeline=HookPipeline(kb, catalogue, gatherer, settings.base_url, clock),
         knowledge_version=kb.version,
         logger=logger,
+        authenticator=authenticator,
+        store=FeedbackStore(settings.database_url),
+        closers=(fhir_http.aclose, replay.close),
     )
+    if authenticator is None:
+        logger.warning("authentication is OFF: any caller can use this service; set LEUKO_AUTH=required in production")
+    elif not settings.trusted_issuers:
+        logger.warning("LEUKO_TRUSTED_ISSUERS is empty: every call will be refused with 401")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await state.store.migrate()
         logger.info("service started", extra={"knowledge_version": kb.version, "services": len(state.services)})
         yield
-        await fhir_http.aclose()
+        await state.close()
 
     app = FastAPI(
         title="leukopenia-cds",

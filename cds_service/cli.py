@@ -28,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     evaluate = commands.add_parser("evaluate", help="run a CDS Hooks request file through the service")
     evaluate.add_argument("request", type=Path, help="a request JSON file, e.g. fixtures/patient-view-clozapine.json")
     evaluate.add_argument("--at", help="evaluate as of this ISO 8601 time (default: now)")
+    report = commands.add_parser("report", help="acceptance and override rates per card kind (LEUKO_DATABASE_URL)")
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return asyncio.run(_report(as_json=args.json))
     if args.command == "serve":
         import uvicorn
 
@@ -49,6 +53,32 @@ async def _evaluate(path: Path, at: str | None) -> int:
         response = await client.post(f"/cds-services/{service}", json=body)
     sys.stdout.write(orjson.dumps(response.json(), option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0 if response.status_code == 200 else 1
+
+
+async def _report(*, as_json: bool) -> int:
+    from cds_service.feedback.storage import FeedbackStore
+    from cds_service.settings import Settings
+
+    store = FeedbackStore(Settings().database_url)
+    try:
+        report = await store.report()
+    finally:
+        await store.close()
+    if as_json:
+        sys.stdout.write(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    lines = [f"{'card kind':24} {'issued':>7} {'accepted':>9} {'overridden':>11} {'accept %':>9} {'override %':>11}"]
+    for k in report.kinds:
+        lines.append(
+            f"{k.kind:24} {k.issued:7d} {k.accepted:9d} {k.overridden:11d} "
+            f"{k.acceptance_rate * 100:8.1f}% {k.override_rate * 100:10.1f}%"
+        )
+    if report.override_reasons:
+        lines += ["", f"{'card kind':24} {'override reason':40} {'count':>6}"]
+        lines += [f"{r.kind:24} {(r.code or '(none)'):40} {r.count:6d}" for r in report.override_reasons]
+    lines += ["", f"feedback for cards this service did not issue: {report.unmatched_feedback}"]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
 
 
 if __name__ == "__main__":

@@ -44,6 +44,30 @@ class Settings(BaseSettings):
     )
     fhir_require_https: bool = Field(default=False, description="Refuse `fhirServer` URLs that are not https.")
 
+    auth: Literal["required", "off"] = Field(
+        default="required",
+        description="`required`: every call carries a CDS client JWT; `off`: no authentication (local use only).",
+    )
+    trusted_issuers: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object mapping each trusted `iss` to its JWK Set: an https URL or a file path.",
+    )
+    jwt_clock_skew_seconds: int = Field(default=30, ge=0, le=300, description="Clock skew allowed for exp/iat.")
+    jwt_max_lifetime_seconds: int = Field(
+        default=300, gt=0, description="Longest accepted token lifetime (exp - iat); CDS Hooks expects at most 5 min."
+    )
+    jwks_refresh_seconds: int = Field(
+        default=60, ge=1, description="At most one JWK Set refresh per issuer in this many seconds (unknown kid)."
+    )
+    replay_cache: Literal["memory", "redis"] = Field(
+        default="memory", description="Where seen `jti` values are kept: in process, or Redis for several instances."
+    )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis for the replay cache.")
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///leukopenia-cds.db",
+        description="SQLAlchemy async URL for issued cards and feedback; PostgreSQL: postgresql+asyncpg://...",
+    )
+
     @field_validator("cors_origins", "fhir_allowed_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:

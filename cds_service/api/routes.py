@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from starlette.responses import FileResponse, Response
 
+from cards.builder import IssuedCard
 from cards.catalogue import ICON
 from cds_service.api.responses import JsonResponse, outcome_response
+from cds_service.auth.verify import ClientAuthenticator, ClientIdentity
+from cds_service.feedback.models import parse_feedback
+from cds_service.feedback.storage import FeedbackStore, IssuedCardRecord
 from cds_service.pipeline import HookPipeline
 from cds_service.protocol.errors import (
     CDSError,
@@ -33,6 +38,21 @@ class ServiceState:
     pipeline: HookPipeline
     knowledge_version: str
     logger: logging.Logger
+    authenticator: ClientAuthenticator | None
+    store: FeedbackStore
+    closers: tuple[Callable[[], Awaitable[None]], ...] = ()
+
+    async def close(self) -> None:
+        await self.store.close()
+        for close in self.closers:
+            await close()
+
+    async def authenticate(self, request: Request) -> ClientIdentity | None:
+        """The calling CDS client, or None when authentication is off. `aud` must be the URL called."""
+        if self.authenticator is None:
+            return None
+        audience = f"{self.settings.base_url}{request.url.path}"
+        return await self.authenticator.authenticate(request.headers.get("authorization"), audience)
 
 
 def _state(request: Request) -> ServiceState:
@@ -42,7 +62,9 @@ def _state(request: Request) -> ServiceState:
 
 @router.get("/cds-services")
 async def discovery(request: Request) -> Response:
-    return JsonResponse(discovery_document(_state(request).services))
+    state = _state(request)
+    await state.authenticate(request)
+    return JsonResponse(discovery_document(state.services))
 
 
 @router.post("/cds-services/{service_id}")
@@ -51,6 +73,8 @@ async def call_service(service_id: str, request: Request) -> Response:
     started = time.perf_counter()
     log: dict[str, object] = {"service": service_id, "hookInstance": None}
     try:
+        client = await state.authenticate(request)
+        log["tenant"] = client.tenant if client else None
         service = state.services.get(service_id)
         if service is None:
             raise NotFound(f"Unknown CDS Service '{service_id}'; see /cds-services.", expression=["id"])
@@ -68,6 +92,7 @@ async def call_service(service_id: str, request: Request) -> Response:
         error = InternalError("The service could not evaluate this request; the error has been logged.")
         _log_call(state, log, error.status_code, started)
         return outcome_response(error.to_outcome(), error.status_code)
+    await _record_cards(state, service_id, outcome.cards, client)
     _log_call(
         state,
         log,
@@ -79,6 +104,53 @@ async def call_service(service_id: str, request: Request) -> Response:
         fetched=list(outcome.fetched_keys),
     )
     return JsonResponse(outcome.response)
+
+
+async def _record_cards(
+    state: ServiceState, service_id: str, cards: tuple[IssuedCard, ...], client: ClientIdentity | None
+) -> None:
+    """Keep each card's uuid, kind and indicator so feedback can be tied to it. A storage failure must not
+    withhold the cards from the clinician: it is logged and the answer goes out."""
+    try:
+        records = [IssuedCardRecord(c.uuid, c.kind, c.indicator) for c in cards]
+        await state.store.record_issued(service_id, records, state.knowledge_version, client.tenant if client else None)
+    except Exception:
+        state.logger.exception("could not record issued cards", extra={"service": service_id})
+
+
+@router.post("/cds-services/{service_id}/feedback")
+async def post_feedback(service_id: str, request: Request) -> Response:
+    state = _state(request)
+    try:
+        client = await state.authenticate(request)
+        if service_id not in state.services:
+            raise NotFound(f"Unknown CDS Service '{service_id}'; see /cds-services.", expression=["id"])
+        items = parse_feedback(parse_json_body(await _read_json_body(request, state.settings.max_body_bytes)))
+        result = await state.store.store_feedback(service_id, items.feedback, client.tenant if client else None)
+    except CDSError as exc:
+        return outcome_response(exc.to_outcome(), exc.status_code, exc.headers)
+    except Exception:
+        state.logger.exception("unexpected error storing feedback", extra={"service": service_id})
+        error = InternalError("The feedback could not be stored; the error has been logged.")
+        return outcome_response(error.to_outcome(), error.status_code)
+    state.logger.info(
+        "feedback",
+        extra={
+            "service": service_id,
+            "stored": result.stored,
+            "duplicates": result.duplicates,
+            "unmatched": result.unmatched,
+        },
+    )
+    return JsonResponse({})
+
+
+@router.get("/admin/feedback-report")
+async def feedback_report(request: Request) -> Response:
+    """Acceptance and override rates per card kind and override reason, for clinical governance."""
+    state = _state(request)
+    await state.authenticate(request)
+    return JsonResponse((await state.store.report()).as_json())
 
 
 def _log_call(state: ServiceState, log: dict[str, object], status: int, started: float, **extra: object) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import tempfile
 from typing import Any
 
 import httpx
@@ -15,7 +16,9 @@ from cds_service.settings import Settings
 from tests.conformance import check_operation_outcome, check_service_response
 from tests.conftest import FIXTURE_NOW, fixture_names, load_fixture, service_url
 
-APP = create_app(Settings(), clock=lambda: FIXTURE_NOW)
+APP = create_app(
+    Settings(auth="off", database_url=f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/cds.db"), clock=lambda: FIXTURE_NOW
+)
 FIXTURES = {name: load_fixture(name) for name in fixture_names()}
 
 json_values = st.recursive(

