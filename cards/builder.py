@@ -30,6 +30,7 @@ _URGENCY = {"critical": 0, "warning": 1, "info": 2}
 _ANALYTE_NAME = {"wbc": "WBC", "anc": "ANC"}
 _INPUT_TEXT = {"wbc": "WBC {} x10^9/L", "neutrophil_percent": "neutrophils {}%", "band_percent": "bands {}%"}
 _NUTRIENT_NAME = {"b12": "Vitamin B12", "folate": "Folate", "copper": "Copper"}
+_NUTRIENT_WORD = {"b12": "vitamin B12", "folate": "folate", "copper": "copper"}
 _UNIT = {"b12": "pg/mL", "folate": "ng/mL", "copper": "µg/dL"}
 _TREND_TEXT = {
     "new": "New: the previous result was not low.",
@@ -111,6 +112,11 @@ def _measure(m: Measurement, *, count: bool = True) -> str:
 
 def _date(moment: datetime) -> str:
     return moment.date().isoformat()
+
+
+def _words(items: list[str], conjunction: str = "or") -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
 def _as_reported(result: LabResult) -> str:
@@ -388,9 +394,9 @@ def _deficiency_card(state: _Render) -> IssuedCard | None:
             if suggestion is not None:
                 suggestions.append(suggestion)
     if low:
-        headline = "Possible nutritional cause: " + ", ".join(f"{_NUTRIENT_NAME[d.analyte]} {d.state}" for d in low)
+        headline = "Possible nutritional cause: " + _words([f"{_NUTRIENT_WORD[d.analyte]} {d.state}" for d in low])
     elif untested:
-        headline = "No recent " + ", ".join(_NUTRIENT_NAME[d.analyte] for d in untested) + " result: consider testing"
+        headline = f"No recent {_words([_NUTRIENT_WORD[d.analyte] for d in untested])} result: consider testing"
     else:
         headline = "B12, folate and copper results could not be read: deficiency not assessed"
     notes = ""

@@ -107,7 +107,7 @@ async def test_deficiency_card_reports_low_b12_in_converted_units_without_sugges
     client: httpx.AsyncClient,
 ) -> None:
     work_up = card(await call(client, "patient-view-b12-deficiency"), "deficiency-workup")
-    assert work_up["summary"] == "Possible nutritional cause: Vitamin B12 deficient"
+    assert work_up["summary"] == "Possible nutritional cause: vitamin B12 deficient"
     assert "Vitamin B12: **159.89 pg/mL** on 2026-11-16: deficient" in work_up["detail"]
     assert "suggestions" not in work_up  # B12 was tested; folate normal; copper is not orderable
 
