@@ -79,10 +79,8 @@ async def call_service(service_id: str, request: Request) -> Response:
         if service is None:
             raise NotFound(f"Unknown CDS Service '{service_id}'; see /cds-services.", expression=["id"])
         body = await _read_json_body(request, state.settings.max_body_bytes)
-        payload = parse_json_body(body)
-        if isinstance(payload, dict) and isinstance(payload.get("hookInstance"), str):
-            log["hookInstance"] = payload["hookInstance"][:64]
-        hook_request = parse_hook_request(payload, service.hook)
+        hook_request = parse_hook_request(parse_json_body(body), service.hook)
+        log["hookInstance"] = hook_request.hookInstance  # a validated UUID, never free text
         outcome = await state.pipeline.run(hook_request, service)
     except CDSError as exc:
         _log_call(state, log, exc.status_code, started, error=exc.message)

@@ -7,6 +7,7 @@ validation is counted and skipped, never allowed to hide the others.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -123,8 +124,12 @@ def _select_observation(raw: Any, patient_id: str, kb: KnowledgeBase) -> Analyte
     return None
 
 
+_PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([^/]+)")
+
+
 def subject_is(subject: Any, patient_id: str) -> bool:
-    """A resource without a subject is accepted (it came from a query for this patient); another one is not."""
+    """Only a reference to another Patient excludes a resource. One without a subject, or with a reference that
+    names no Patient id (urn:uuid: inside a Bundle, an identifier), came from data gathered for this patient."""
     if subject is None:
         return True
     if not isinstance(subject, dict):
@@ -132,7 +137,8 @@ def subject_is(subject: Any, patient_id: str) -> bool:
     reference = subject.get("reference")
     if not isinstance(reference, str):
         return True
-    return reference == f"Patient/{patient_id}" or reference.endswith(f"/Patient/{patient_id}")
+    match = _PATIENT_REFERENCE.search(reference)
+    return match is None or match.group(1) == patient_id
 
 
 def _lab_result(observation: FhirObservation, analyte: Analyte, kb: KnowledgeBase) -> LabResult | None:

@@ -53,8 +53,12 @@ class DataGatherer:
 
         server, why_not = self._server(request)
         wanted = set(to_fetch)
-        if to_fetch or to_complete:
-            await self._fetch(request, service, server, why_not, to_fetch, to_complete, provided)
+        if server is None:
+            # Later pages of a paginated prefetch cannot be read either: the first page is used as it is.
+            for key in to_fetch:
+                to_fetch[key] += f", and {why_not}"
+        else:
+            await self._fetch(request, service, server, to_fetch, to_complete, provided)
         data = self._assemble(request, provided, to_fetch, service)
         data.fetched = sorted(wanted - set(to_fetch))
         return data
@@ -80,16 +84,13 @@ class DataGatherer:
         self,
         request: HookRequest,
         service: ServiceDefinition,
-        server: FhirServer | None,
-        why_not: str,
+        server: FhirServer,
         to_fetch: dict[str, str],
         to_complete: dict[str, Any],
         provided: dict[str, list[Resource]],
     ) -> None:
-        if server is None or self._reader is None:
-            for key in list(to_fetch):
-                to_fetch[key] += f", and {why_not}"
-            return
+        """Read the missing keys and the later pages concurrently, then any unresolved Medications."""
+        assert self._reader is not None  # _server() gives no server without a reader
         reader = self._reader
         deadline = Deadline(self._settings.fhir_fetch_budget_ms / 1000)
         queries: dict[str, str] = {}

@@ -138,3 +138,20 @@ def test_results_older_than_the_look_back_are_skipped_before_validation() -> Non
     old_b12 = observation("b12", 150, "pg/mL", "2026-01-10T08:00:00Z", oid="b12")  # within 365 days
     labs, dropped = read_observations([old_and_broken, edge, old_b12], PATIENT_ID, KB, now)
     assert dropped == 0 and sorted(lab.resource_id or "" for lab in labs) == ["b12", "edge"]
+
+
+@pytest.mark.parametrize(
+    ("reference", "kept"),
+    [
+        (f"Patient/{PATIENT_ID}", True),
+        (f"https://ehr.example.org/fhir/Patient/{PATIENT_ID}", True),
+        (f"Patient/{PATIENT_ID}/_history/3", True),
+        ("urn:uuid:6f1c2d3e-0000-4000-8000-000000000001", True),
+        ("Patient/someone-else", False),
+        ("https://ehr.example.org/fhir/Patient/someone-else/_history/1", False),
+    ],
+)
+def test_only_a_reference_to_another_patient_excludes_a_result(reference: str, kept: bool) -> None:
+    resource = observation("wbc", 3.0, "10*3/uL", WHEN)
+    resource["subject"] = {"reference": reference}
+    assert bool(read_observations([resource], PATIENT_ID, KB)[0]) is kept

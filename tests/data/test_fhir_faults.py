@@ -168,3 +168,38 @@ async def test_reads_send_the_bearer_token_and_ask_for_fhir_json(make_client: Ap
     headers = route.calls.last.request.headers
     assert headers["authorization"] == f"Bearer {TOKEN}" and headers["accept"] == "application/fhir+json"
     assert "patient=Patient/pt-mild" in str(route.calls.last.request.url).replace("%2F", "/")
+
+
+async def test_a_medication_reference_in_complete_prefetch_is_read_from_the_server(
+    make_client: AppClientFactory,
+) -> None:
+    body = request_without()
+    body["prefetch"]["medications"] = searchset(
+        [
+            {
+                "resourceType": "MedicationRequest",
+                "id": "mr-1",
+                "status": "active",
+                "intent": "order",
+                "subject": {"reference": "Patient/pt-mild"},
+                "medicationReference": {"reference": "Medication/med-1"},
+            }
+        ]
+    )
+    router = respx.Router()
+    route = router.get(f"{FHIR}/Medication/med-1").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "resourceType": "Medication",
+                "id": "med-1",
+                "code": {
+                    "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "2626"}],
+                    "text": "clozapine",
+                },
+            },
+        )
+    )
+    response = await post(make_client, router, body)
+    assert response.status_code == 200 and route.call_count == 1
+    assert "medication-review" in {c["source"]["topic"]["code"] for c in response.json()["cards"]}
