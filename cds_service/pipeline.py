@@ -60,8 +60,8 @@ class HookPipeline:
 
 def build_record(data: GatheredData, patient_id: str, kb: KnowledgeBase, now: datetime) -> PatientRecord:
     labs, bad_labs = read_observations(data.resources, patient_id, kb, now)
-    active, bad_active = read_medications(data.resources, data.medications)
-    drafts, bad_drafts = read_medications(data.draft_requests, data.medications, draft=True)
+    active, bad_active = read_medications(data.resources, data.medications, patient_id)
+    drafts, bad_drafts = read_medications(data.draft_requests, data.medications, patient_id, draft=True)
     return PatientRecord(
         patient=read_patient(data.patient, now.date()),
         labs=tuple(labs),

@@ -218,6 +218,7 @@ def as_utc(value: Any) -> datetime | None:
 def read_medications(
     requests: Iterable[Resource],
     medications: Mapping[str, Resource],
+    patient_id: str,
     *,
     draft: bool = False,
 ) -> tuple[list[MedicationExposure], int]:
@@ -226,6 +227,8 @@ def read_medications(
     dropped = 0
     for raw in requests:
         if not isinstance(raw, dict) or raw.get("resourceType") != "MedicationRequest":
+            continue
+        if not subject_is(raw.get("subject"), patient_id):
             continue
         status = raw.get("status")
         if not isinstance(status, str):

@@ -46,6 +46,8 @@ class DataGatherer:
                 to_fetch[key] = "was not provided"
             elif not isinstance(value, dict) or is_operation_outcome(value):
                 to_fetch[key] = "failed in the client's prefetch"
+            elif _holds_another_patient(value, str(request.context["patientId"])):
+                to_fetch[key] = "held a different patient than context.patientId"
             else:
                 provided[key] = list(resources_of(value))
                 if next_link(value) is not None:
@@ -169,6 +171,14 @@ class DataGatherer:
         }
         data.draft_requests = _draft_requests(context)
         return data
+
+
+def _holds_another_patient(value: dict[str, Any], patient_id: str) -> bool:
+    """A Patient resource for someone else must never stand in for this patient (wrong age, wrong thresholds)."""
+    return any(
+        r.get("resourceType") == "Patient" and isinstance(r.get("id"), str) and r["id"] != patient_id
+        for r in resources_of(value)
+    )
 
 
 def _draft_requests(context: dict[str, Any]) -> list[Resource]:

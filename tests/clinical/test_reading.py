@@ -67,7 +67,7 @@ def test_invalid_resources_are_counted_and_skipped() -> None:
 
 def exposures(resources: list[dict[str, Any]], **kw: Any) -> list[Any]:
     meds = {f"Medication/{r['id']}": r for r in resources if r["resourceType"] == "Medication"}
-    return read_medications(resources, meds, **kw)[0]
+    return read_medications(resources, meds, PATIENT_ID, **kw)[0]
 
 
 def test_only_active_and_on_hold_orders_are_exposures() -> None:
@@ -155,3 +155,9 @@ def test_only_a_reference_to_another_patient_excludes_a_result(reference: str, k
     resource = observation("wbc", 3.0, "10*3/uL", WHEN)
     resource["subject"] = {"reference": reference}
     assert bool(read_observations([resource], PATIENT_ID, KB)[0]) is kept
+
+
+def test_another_patients_medication_request_is_ignored() -> None:
+    order = medication_request("Clozapine 25 MG Oral Tablet", rxcui="197536")
+    order["subject"] = {"reference": "Patient/someone-else"}
+    assert exposures([order]) == []

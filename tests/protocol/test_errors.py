@@ -205,3 +205,11 @@ async def test_a_broken_resource_does_not_hide_the_good_ones(client: httpx.Async
     response = await client.post(PATIENT_VIEW, json=body)
     assert response.status_code == 200
     assert any("3.4" in card["summary"] for card in response.json()["cards"])
+
+
+async def test_a_prefetched_patient_that_is_not_the_context_patient_is_never_used(client: httpx.AsyncClient) -> None:
+    body = valid()
+    body.pop("fhirServer")
+    body["prefetch"]["patient"]["id"] = "someone-else"
+    response = await client.post(PATIENT_VIEW, json=body)
+    assert response.status_code == 412 and "different patient" in text(response)
