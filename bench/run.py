@@ -15,6 +15,7 @@ import asyncio
 import copy
 import json
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -57,7 +58,8 @@ def timed(fn: Callable[[], object], rounds: int) -> float:
 
 
 async def main(rounds: int, size: int) -> None:
-    app = create_app(Settings(log_level="ERROR"), clock=lambda: NOW)
+    database = "sqlite+aiosqlite:///" + tempfile.mkdtemp() + "/bench.db"
+    app = create_app(Settings(log_level="ERROR", auth="off", database_url=database), clock=lambda: NOW)
     print(f"{'fixture':42} {'entries':>7} {'parse ms':>9} {'call ms':>8} {'call/parse':>10} {'validate-all/call':>17}")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
         for path in sorted((ROOT / "fixtures").glob("*.json")):

@@ -32,17 +32,6 @@ _INPUT_TEXT = {"wbc": "WBC {} x10^9/L", "neutrophil_percent": "neutrophils {}%",
 _NUTRIENT_NAME = {"b12": "Vitamin B12", "folate": "Folate", "copper": "Copper"}
 _NUTRIENT_WORD = {"b12": "vitamin B12", "folate": "folate", "copper": "copper"}
 _UNIT = {"b12": "pg/mL", "folate": "ng/mL", "copper": "µg/dL"}
-_TREND_TEXT = {
-    "new": "New: the previous result was not low.",
-    "persistent": "Persistent: low on {n} consecutive results since {since}.",
-    "falling": "Falling: low on {n} consecutive results since {since}, lower than the previous {previous}.",
-    "recovering": "Recovering: still low, but higher than the previous {previous}.",
-}
-_STRENGTH_TEXT = {
-    "expected": "expected (dose-related)",
-    "well-documented": "well documented",
-    "reported": "reported (less common)",
-}
 
 
 @dataclass(frozen=True)
@@ -274,8 +263,13 @@ def _low_count_card(state: _Render) -> IssuedCard | None:
             if previous is not None and previous.measurement is not None
             else "result"
         )
-        trend_text = "**Trend:** " + _TREND_TEXT[trend.label].format(
-            n=trend.consecutive_lows, since=_date(trend.low_since), previous=previous_text
+        # A first low result with nothing earlier in the window is "new" too, but there is no previous to cite.
+        phrase = "trend_first" if trend.label == "new" and previous is None else f"trend_{trend.label}"
+        trend_text = "**Trend:** " + template.text(phrase).format(
+            n=trend.consecutive_lows,
+            since=_date(trend.low_since),
+            previous=previous_text,
+            days=state.kb.thresholds.windows.hematology_days,
         )
     defaults = dict.fromkeys(f.threshold.source for f in lows if f.threshold is not None and f.threshold.source)
     notes = "\n".join([*(f"- Default lower limit: {state.kb.source_title(k)}" for k in defaults), _notes(assessment)])
@@ -294,7 +288,7 @@ def _medication_card(state: _Render) -> IssuedCard | None:
     causes = assessment.drug_causes
     drafts = [c for c in causes if c.is_draft]
     active = [c for c in causes if not c.is_draft]
-    rows = "\n".join(_drug_row(c) for c in causes)
+    rows = "\n".join(_drug_row(c, template) for c in causes)
     monitoring = "\n".join(dict.fromkeys(f"- {c.ordered_as}: {c.monitoring}" for c in causes))
     cited = dict.fromkeys(key for c in causes for key in (c.source, c.monitoring_source))
     sources = "\n".join(f"- {state.kb.source_title(key)}" for key in cited)
@@ -340,16 +334,17 @@ def _medication_card(state: _Render) -> IssuedCard | None:
     return IssuedCard(template.kind, _with_suggestions(card, suggestions))
 
 
-def _drug_row(cause: DrugCause) -> str:
+def _drug_row(cause: DrugCause, template: CardTemplate) -> str:
     if cause.is_draft:
-        started = "draft order (not started)"
+        started = template.text("started_draft")
     elif cause.started is None:
-        started = "start date unknown"
+        started = template.text("started_unknown")
     else:
-        relation = {True: "before the fall", False: "after the fall", None: ""}[cause.started_before_fall]
-        started = f"{_date(cause.started)} {relation}".strip()
-    name = cause.ordered_as.replace("|", "/")
-    return f"| {name} | {cause.drug_class} | {_STRENGTH_TEXT[cause.strength]} | {started} |"
+        relation = {True: "started_before_fall", False: "started_after_fall", None: None}[cause.started_before_fall]
+        started = f"{_date(cause.started)} {template.text(relation) if relation else ''}".strip()
+    name = cause.ordered_as.replace("|", "/")  # a pipe would break the Markdown table
+    strength = template.text(f"strength_{cause.strength.replace('-', '_')}")
+    return f"| {name} | {cause.drug_class} | {strength} | {started} |"
 
 
 def _chemotherapy_explains(assessment: Assessment) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -42,15 +43,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _evaluate(path: Path, at: str | None) -> int:
+    """Offline: no caller to authenticate, and cards issued here are kept out of the feedback database."""
     from cds_service.app import create_app
     from cds_service.pipeline import system_clock
+    from cds_service.settings import Settings
 
     body = orjson.loads(path.read_bytes())
     moment = datetime.fromisoformat(at) if at else None
-    app = create_app(clock=(lambda: moment) if moment else system_clock)
-    service = SERVICE_FOR_HOOK.get(str(body.get("hook")), "unknown")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cli") as client:
-        response = await client.post(f"/cds-services/{service}", json=body)
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = Settings(auth="off", database_url=f"sqlite+aiosqlite:///{scratch}/evaluate.db", log_level="ERROR")
+        app = create_app(settings, clock=(lambda: moment) if moment else system_clock)
+        service = SERVICE_FOR_HOOK.get(str(body.get("hook")), "unknown")
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cli") as client:
+                response = await client.post(f"/cds-services/{service}", json=body)
+        finally:
+            await app.state.service.close()
     sys.stdout.write(orjson.dumps(response.json(), option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0 if response.status_code == 200 else 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import httpx
 
 from cds_service.app import create_app
 from cds_service.cli import SERVICE_FOR_HOOK
+from cds_service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
@@ -27,7 +29,8 @@ ORDER = [
 
 
 async def main() -> None:
-    app = create_app(clock=lambda: NOW)
+    settings = Settings(auth="off", database_url="sqlite+aiosqlite:///" + tempfile.mkdtemp() + "/docs.db")
+    app = create_app(settings, clock=lambda: NOW)
     seen: set[str] = set()
     out = [
         "# The cards, as a clinician sees them",

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response
 
 from cards.builder import IssuedCard
@@ -90,7 +91,6 @@ async def call_service(service_id: str, request: Request) -> Response:
         error = InternalError("The service could not evaluate this request; the error has been logged.")
         _log_call(state, log, error.status_code, started)
         return outcome_response(error.to_outcome(), error.status_code)
-    await _record_cards(state, service_id, outcome.cards, client)
     _log_call(
         state,
         log,
@@ -101,7 +101,9 @@ async def call_service(service_id: str, request: Request) -> Response:
         dropped_resources=outcome.dropped_resources,
         fetched=list(outcome.fetched_keys),
     )
-    return JsonResponse(outcome.response)
+    # Recording the cards for feedback is a database write: done once the answer is on its way to the EHR.
+    recording = BackgroundTask(_record_cards, state, service_id, outcome.cards, client)
+    return JsonResponse(outcome.response, background=recording)
 
 
 async def _record_cards(

@@ -16,4 +16,11 @@ def fhir_server() -> Iterator[FhirTestServer]:
         for name in fixture_names():
             prefetch = load_fixture(name)["prefetch"]
             server.put(r for value in prefetch.values() for r in resources_of(value))
+        # Warm the server's search paths once, so the first test does not pay for Node's JIT.
+        for query in (
+            "Patient/pt-normal",
+            "Observation?patient=Patient/pt-normal&_sort=-date&_count=5",
+            "MedicationRequest?patient=Patient/pt-normal&status=active,on-hold",
+        ):
+            server.get(query)
         yield server

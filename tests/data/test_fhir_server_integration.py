@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
 from cds_service.settings import Settings
-from tests.conftest import AppClientFactory, fixture_names, load_fixture, service_url
+from tests.conftest import AppClient, AppClientFactory, fixture_names, load_fixture, service_url
 from tests.data.fhir_server import FhirTestServer
 
 TOKEN = "test-access-token-9f8e7d"
+
+
+@pytest.fixture
+async def client(make_client: AppClientFactory) -> AsyncIterator[AppClient]:
+    """These tests compare answers, not speed: a budget no busy CI machine will exceed. The budget itself is
+    tested below with its own settings."""
+    async with make_client(Settings(fhir_fetch_budget_ms=10_000, fhir_request_timeout_ms=5_000)) as app_client:
+        yield app_client
 
 
 def authorized(body: dict[str, Any], server: FhirTestServer) -> dict[str, Any]:
@@ -52,7 +61,7 @@ async def cards_for(client: httpx.AsyncClient, body: dict[str, Any]) -> list[dic
 
 @pytest.mark.parametrize("name", fixture_names())
 async def test_without_prefetch_every_fixture_gives_the_same_cards_through_the_fhir_server(
-    fhir_server: FhirTestServer, client: httpx.AsyncClient, name: str
+    fhir_server: FhirTestServer, client: AppClient, name: str
 ) -> None:
     with_prefetch = authorized(load_fixture(name), fhir_server)
     without = copy.deepcopy(with_prefetch)
@@ -78,7 +87,7 @@ async def test_missing_queries_run_concurrently(fhir_server: FhirTestServer, mak
     assert max(r["start"] for r in seen) < min(r["end"] for r in seen)
 
 
-async def test_only_missing_keys_are_read(fhir_server: FhirTestServer, client: httpx.AsyncClient) -> None:
+async def test_only_missing_keys_are_read(fhir_server: FhirTestServer, client: AppClient) -> None:
     body = authorized(load_fixture("patient-view-clozapine"), fhir_server)
     del body["prefetch"]["medications"]
     body["prefetch"]["deficiency-labs"] = {
@@ -90,7 +99,7 @@ async def test_only_missing_keys_are_read(fhir_server: FhirTestServer, client: h
     assert sorted(r["url"].split("?")[0] for r in fhir_server.requests()) == ["/MedicationRequest", "/Observation"]
 
 
-async def test_null_prefetch_is_not_read_again(fhir_server: FhirTestServer, client: httpx.AsyncClient) -> None:
+async def test_null_prefetch_is_not_read_again(fhir_server: FhirTestServer, client: AppClient) -> None:
     body = authorized(load_fixture("patient-view-clozapine"), fhir_server)
     body["prefetch"]["medications"] = None
     fhir_server.control()
@@ -100,7 +109,7 @@ async def test_null_prefetch_is_not_read_again(fhir_server: FhirTestServer, clie
 
 
 async def test_the_access_token_goes_to_the_fhir_server_and_never_to_the_log(
-    fhir_server: FhirTestServer, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    fhir_server: FhirTestServer, client: AppClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     body = authorized(load_fixture("patient-view-mild-leukopenia"), fhir_server)
     del body["prefetch"]
@@ -112,7 +121,7 @@ async def test_the_access_token_goes_to_the_fhir_server_and_never_to_the_log(
     assert "pt-mild" not in caplog.text
 
 
-async def test_prefetched_bundle_pages_are_followed(fhir_server: FhirTestServer, client: httpx.AsyncClient) -> None:
+async def test_prefetched_bundle_pages_are_followed(fhir_server: FhirTestServer, client: AppClient) -> None:
     body = authorized(load_fixture("patient-view-severe-leukopenia"), fhir_server)
     expected = await cards_for(client, body)
     query = "Observation?patient=Patient/pt-severe&_sort=-date&_count=2"
@@ -130,13 +139,15 @@ async def test_page_cap_limits_how_many_pages_are_read(
     body = authorized(load_fixture("patient-view-severe-leukopenia"), fhir_server)
     body["prefetch"]["hematology"] = fhir_server.get("Observation?patient=Patient/pt-severe&_sort=-date&_count=1")
     fhir_server.control()
-    async with make_client(Settings(fhir_max_pages=3)) as client:
+    async with make_client(
+        Settings(fhir_max_pages=3, fhir_fetch_budget_ms=10_000, fhir_request_timeout_ms=5_000)
+    ) as client:
         await cards_for(client, body)
     assert len(fhir_server.requests()) == 2  # pages 2 and 3; page 1 came with the prefetch
 
 
 async def test_medication_references_are_read_when_no_include_brought_them(
-    fhir_server: FhirTestServer, client: httpx.AsyncClient
+    fhir_server: FhirTestServer, client: AppClient
 ) -> None:
     fhir_server.put(
         [
