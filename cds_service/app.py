@@ -12,7 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from cards.catalogue import load_catalogue
-from cds_service.api.errors import cds_error_handler, http_error_handler, validation_error_handler
+from cds_service.api.errors import (
+    cds_error_handler,
+    http_error_handler,
+    unexpected_error_handler,
+    validation_error_handler,
+)
 from cds_service.api.routes import ServiceState, router
 from cds_service.auth.jwks import JwksCache
 from cds_service.auth.replay import MemoryReplayCache, RedisReplayCache, ReplayCache
@@ -94,6 +99,7 @@ def create_app(
     app.add_exception_handler(CDSError, cds_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)
     # The Sandbox and other browser clients call from another origin with a bearer token, never cookies.
     app.add_middleware(
         CORSMiddleware,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cds_service.api.responses import outcome_response
+from cds_service.logs import LOGGER_NAME
 from cds_service.protocol.errors import CDSError, operation_outcome
 
 _HTTP_ISSUE_CODES = {404: "not-found", 405: "not-supported", 413: "too-costly", 415: "not-supported"}
@@ -27,6 +30,17 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
         message = str(exc.detail)
     code = _HTTP_ISSUE_CODES.get(exc.status_code, "processing")
     return outcome_response(operation_outcome(message, code=code), exc.status_code, dict(exc.headers or {}))
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    """Last resort for errors outside the service routes' own handling: logged here, generic to the caller."""
+    logging.getLogger(LOGGER_NAME).error(
+        "unexpected error", exc_info=(type(exc), exc, exc.__traceback__), extra={"path": request.url.path}
+    )
+    outcome = operation_outcome(
+        "The service could not answer this request; the error has been logged.", code="exception"
+    )
+    return outcome_response(outcome, 500)
 
 
 async def validation_error_handler(_: Request, exc: Exception) -> Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+from cds_service.protocol.errors import ServiceUnavailable
+
 
 class ReplayCache(Protocol):
     async def first_use(self, key: str, ttl_seconds: int) -> bool:
@@ -40,8 +42,14 @@ class RedisReplayCache:
         self._redis = Redis.from_url(url)
 
     async def first_use(self, key: str, ttl_seconds: int) -> bool:
-        # SET NX EX is atomic across instances: only the first caller creates the key.
-        created = await self._redis.set(f"leukopenia-cds:jti:{key}", b"1", nx=True, ex=max(ttl_seconds, 1))
+        from redis.exceptions import RedisError
+
+        try:
+            # SET NX EX is atomic across instances: only the first caller creates the key.
+            created = await self._redis.set(f"leukopenia-cds:jti:{key}", b"1", nx=True, ex=max(ttl_seconds, 1))
+        except RedisError:
+            # Without the shared cache a replay cannot be ruled out: refuse (fail closed) rather than guess.
+            raise ServiceUnavailable("The token replay cache is unavailable; try again shortly.") from None
         return bool(created)
 
     async def close(self) -> None:

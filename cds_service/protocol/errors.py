@@ -88,6 +88,13 @@ class UnsupportedMediaType(CDSError):
     issue_code = "not-supported"
 
 
+class ServiceUnavailable(CDSError):
+    """A dependency (replay cache, database) is down: try again later."""
+
+    status_code = 503
+    issue_code = "transient"
+
+
 class InternalError(CDSError):
     """Something we did not foresee: answered generically, details only in our log."""
 

@@ -67,3 +67,23 @@ async def test_a_jti_used_on_one_instance_is_refused_on_another(make_client: App
             assert (await first.get("/cds-services", headers={"Authorization": f"Bearer {token}"})).status_code == 200
             replay = await second.get("/cds-services", headers={"Authorization": f"Bearer {token}"})
             assert replay.status_code == 401 and "replay" in replay.text
+
+
+async def test_an_unreachable_redis_fails_closed_with_503(make_client: AppClientFactory) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    jwks = JwksServer([EC.public_jwk])
+    with jwks.running():
+        settings = Settings(
+            auth="required",
+            public_base_url=BASE_URL,
+            trusted_issuers={ISSUER: jwks.url},
+            replay_cache="redis",
+            redis_url=f"redis://127.0.0.1:{closed_port}/0",
+        )
+        async with make_client(settings) as client:
+            token = sign(EC, claims(f"{BASE_URL}/cds-services"))
+            response = await client.get("/cds-services", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 503
+    assert response.json()["issue"][0]["code"] == "transient"

@@ -213,3 +213,22 @@ async def test_a_prefetched_patient_that_is_not_the_context_patient_is_never_use
     body["prefetch"]["patient"]["id"] = "someone-else"
     response = await client.post(PATIENT_VIEW, json=body)
     assert response.status_code == 412 and "different patient" in text(response)
+
+
+async def test_an_unexpected_error_anywhere_is_a_json_operation_outcome(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cds_service.app import create_app
+    from cds_service.feedback.storage import FeedbackStore
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(FeedbackStore, "report", broken)
+    app = create_app(Settings(auth="off", database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db"))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as raw:
+        response = await raw.get("/admin/feedback-report")
+    await app.state.service.close()
+    assert response.status_code == 500 and response.json()["resourceType"] == "OperationOutcome"
+    assert "hunter2" not in response.text
