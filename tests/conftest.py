@@ -11,11 +11,16 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from fastapi import FastAPI
 
 from cds_service.app import create_app
 from cds_service.settings import Settings
 from tests.conformance import check_operation_outcome, check_service_response
+
+# Property tests check invariants, not speed: no per-example deadline on a busy 2-core CI machine.
+hypothesis_settings.register_profile("leukopenia", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("leukopenia")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # fixtures/README.md: the requests are written as of this moment.
