@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import settings as hypothesis_settings
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 
 from cds_service.app import create_app
 from cds_service.settings import Settings
