@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
-from pydantic import model_validator as _model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from cds_service.protocol.errors import InvalidRequest
 from cds_service.protocol.hooks import HookDefinition
@@ -64,14 +73,12 @@ class HookRequest(BaseModel):
     def _absolute_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from urllib.parse import urlsplit
-
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("fhirServer must be an absolute http(s) URL")
         return value.rstrip("/")
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _authorization_needs_server(self) -> HookRequest:
         if self.fhirAuthorization is not None and self.fhirServer is None:
             raise ValueError("fhirServer is required when fhirAuthorization is given")
