@@ -13,9 +13,9 @@ from starlette.middleware.cors import CORSMiddleware
 
 from cards.catalogue import load_catalogue
 from cds_service.api.errors import (
+    LastResortMiddleware,
     cds_error_handler,
     http_error_handler,
-    unexpected_error_handler,
     validation_error_handler,
 )
 from cds_service.api.routes import ServiceState, router
@@ -99,7 +99,7 @@ def create_app(
     app.add_exception_handler(CDSError, cds_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    app.add_exception_handler(Exception, unexpected_error_handler)
+    app.add_middleware(LastResortMiddleware)
     # The Sandbox and other browser clients call from another origin with a bearer token, never cookies.
     app.add_middleware(
         CORSMiddleware,

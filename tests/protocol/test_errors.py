@@ -226,7 +226,7 @@ async def test_an_unexpected_error_anywhere_is_a_json_operation_outcome(
 
     monkeypatch.setattr(FeedbackStore, "report", broken)
     app = create_app(Settings(auth="off", database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db"))
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=app)  # would re-raise an exception that escaped the app
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as raw:
         response = await raw.get("/admin/feedback-report")
     await app.state.service.close()
