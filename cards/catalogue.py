@@ -43,6 +43,7 @@ class CardTemplate(_Frozen):
     override_reasons: tuple[Reason, ...] = ()
 
     def text(self, name: str) -> str:
+        """A phrase of this card's wording, by name (the template's extra keys)."""
         value = (self.model_extra or {}).get(name)
         if not isinstance(value, str):
             raise KeyError(f"template {self.kind} has no text {name!r}")
@@ -52,10 +53,14 @@ class CardTemplate(_Frozen):
 class Catalogue(_Frozen):
     topic_system: str
     override_system: str
+    phrases: dict[str, str]  # wording shared by several cards (_common.toml)
     templates: dict[str, CardTemplate]
 
     def __getitem__(self, kind: str) -> CardTemplate:
         return self.templates[kind]
+
+    def phrase(self, name: str) -> str:
+        return self.phrases[name]
 
 
 @lru_cache(maxsize=1)

@@ -18,8 +18,7 @@ CountAnalyte = Literal["wbc", "anc"]
 def lower_limit(analyte: CountAnalyte, result: LabResult, patient: Patient, kb: KnowledgeBase) -> Threshold | None:
     """The lab's own reference range first; then the age- and sex-aware default; None when neither applies."""
     if result.reference_low is not None:
-        text = f" ({result.reference_text})" if result.reference_text else ""
-        return Threshold(result.reference_low, "lab", f"lab reference range{text}")
+        return Threshold(result.reference_low, "lab", reference_text=result.reference_text)
     limits: LowerLimits = kb.thresholds.wbc_lower_limit if analyte == "wbc" else kb.thresholds.anc_lower_limit
     age = patient.age_years
     candidates = [
@@ -28,8 +27,9 @@ def lower_limit(analyte: CountAnalyte, result: LabResult, patient: Patient, kb: 
     if not candidates:
         return None
     band = max(candidates, key=lambda b: (b.min_age_years, b.sex != "any"))
-    who = "age unknown, adult default" if age is None else f"default for age {band.min_age_years}+"
-    return Threshold(band.low, "default", who, source=band.source)
+    return Threshold(
+        band.low, "default", min_age_years=band.min_age_years, age_known=age is not None, source=band.source
+    )
 
 
 def ctcae_grade(analyte: CountAnalyte, measurement: Measurement, kb: KnowledgeBase) -> int:

@@ -16,11 +16,14 @@ DeficiencyState = Literal["deficient", "borderline", "normal", "not-tested", "un
 
 @dataclass(frozen=True)
 class Threshold:
-    """The lower limit a count was judged against and where it came from."""
+    """The lower limit a count was judged against and where it came from: the lab's reference range (with its
+    text, if any), or the knowledge base's default for an age band (or for adults when the age is unknown)."""
 
     low: Decimal
     origin: Literal["lab", "default"]
-    explanation: str
+    reference_text: str | None = None
+    min_age_years: int | None = None
+    age_known: bool = True
     source: str | None = None  # knowledge-base source key, for defaults
 
 
@@ -90,8 +93,12 @@ class DeficiencyStatus:
 
 @dataclass(frozen=True)
 class GrowthFactorConsideration:
-    criteria_met: tuple[str, ...]
-    high_risk_features: tuple[str, ...]
+    """ASCO criteria that fit: active myelosuppressive chemotherapy with febrile or grade-4 neutropenia."""
+
+    chemotherapy: tuple[str, ...]  # the active drugs, as ordered
+    anc: CountFinding
+    febrile: FebrileNeutropenia | None
+    high_risk_age: int | None  # the patient's age when at or over the guideline's high-risk age
 
 
 @dataclass(frozen=True)

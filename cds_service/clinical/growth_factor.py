@@ -19,21 +19,12 @@ def growth_factor_consideration(
     kb: KnowledgeBase,
 ) -> GrowthFactorConsideration | None:
     rule = kb.thresholds.growth_factor
-    chemotherapy = [c for c in causes if c.chemotherapy and not c.is_draft]
+    chemotherapy = tuple(c.ordered_as for c in causes if c.chemotherapy and not c.is_draft)
     if growth_factor_active or not chemotherapy or anc is None or not anc.is_low:
         return None
-    drugs = ", ".join(c.ordered_as for c in chemotherapy)
-    criteria = [f"Myelosuppressive chemotherapy active: {drugs}"]
-    if febrile is not None:
-        criteria.append(f"Febrile neutropenia: ANC {anc.measurement} x10^9/L with temperature {febrile.temperature} °C")
-    elif anc.grade is not None and anc.grade >= rule.consider_at_anc_grade:
-        criteria.append(
-            f"CTCAE grade {anc.grade} neutropenia (ANC {anc.measurement} x10^9/L): consider secondary "
-            "prophylaxis for the next cycle"
-        )
-    else:
+    severe = anc.grade is not None and anc.grade >= rule.consider_at_anc_grade
+    if febrile is None and not severe:
         return None
-    high_risk = []
-    if patient.age_years is not None and patient.age_years >= rule.high_risk_age_years:
-        high_risk.append(f"Age {patient.age_years} (over {rule.high_risk_age_years})")
-    return GrowthFactorConsideration(tuple(criteria), tuple(high_risk))
+    age = patient.age_years
+    high_risk_age = age if age is not None and age >= rule.high_risk_age_years else None
+    return GrowthFactorConsideration(chemotherapy, anc, febrile, high_risk_age)

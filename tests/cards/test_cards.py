@@ -116,3 +116,38 @@ async def test_every_card_cites_the_knowledge_base_version_and_has_override_reas
     for c in await call(client, "order-select-azathioprine"):
         assert "_Knowledge base 2026.11.1+" in c["detail"]
         assert all(r["system"] and r["code"] and r["display"] for r in c["overrideReasons"])
+
+
+def render(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from cards.builder import CardContext, render_cards
+    from cards.catalogue import load_catalogue
+    from cds_service.clinical.knowledge import load_knowledge
+    from tests.builders import assess_raw
+    from tests.conformance import check_card
+
+    cards = render_cards(
+        assess_raw(resources), CardContext("patient-view", "pt-1", "http://x"), load_catalogue(), load_knowledge()
+    )
+    for issued in cards:
+        check_card(issued.card)
+    return [c.card for c in cards]
+
+
+def test_an_uninterpretable_latest_count_gets_an_info_card_saying_so() -> None:
+    from tests.builders import observation
+
+    [only] = render([observation("wbc", 3.1, "cells/hpf", "2026-11-18T08:00:00Z", ucum=False)])
+    assert only["indicator"] == "info"
+    assert only["summary"] == "Latest WBC could not be interpreted: unit not recognised"
+    assert "'cells/hpf'" in only["detail"]
+
+
+def test_every_trend_reads_as_a_sentence() -> None:
+    from tests.builders import observation
+
+    cases = {"persistent": [3.5, 3.4], "falling": [6.0, 3.5, 2.8], "recovering": [2.0, 3.0], "new": [6.0, 3.5]}
+    for label, values in cases.items():
+        resources = [observation("wbc", v, "10*3/uL", f"2026-11-{10 + i:02d}T08:00:00Z") for i, v in enumerate(values)]
+        low = next(c for c in render(resources) if c["source"]["topic"]["code"] == "low-count")
+        assert low["summary"].endswith(f", {label}")
+        assert f"**Trend:** {label.capitalize()}" in low["detail"]
