@@ -17,6 +17,7 @@ from typing import Any
 
 from cards.catalogue import CardTemplate, Catalogue
 from cards.orders import lab_order
+from cds_service.clinical.engine import TEMPERATURE_DATA
 from cds_service.clinical.findings import Assessment, CountFinding, DeficiencyStatus, DrugCause, Threshold
 from cds_service.clinical.knowledge import KnowledgeBase
 from cds_service.clinical.model import LabResult, Measurement
@@ -303,6 +304,14 @@ def _low_count_card(state: _Render) -> IssuedCard | None:
     defaults = dict.fromkeys(f.threshold.source for f in lows if f.threshold is not None and f.threshold.source)
     notes = [text("note_default_limit").format(source=state.kb.source_title(k)) for k in defaults]
     notes += _unreadable_notes(state, template)
+    anc = assessment.anc
+    fever_rule = state.kb.thresholds.febrile_neutropenia
+    if (
+        TEMPERATURE_DATA in assessment.unavailable
+        and anc is not None
+        and anc.measurement.is_below(fever_rule.anc_below)
+    ):
+        notes.append(text("note_no_temperature"))
     detail = template.detail.format(
         evidence="\n".join(_count_line(state, f) for f in lows), trend=trend_text, notes="\n".join(notes)
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from cards.builder import CardContext, IssuedCard, render_cards
 from cards.catalogue import Catalogue
-from cds_service.clinical.engine import DEFICIENCY_DATA, assess
+from cds_service.clinical.engine import OPTIONAL_DATA, assess
 from cds_service.clinical.knowledge import KnowledgeBase
 from cds_service.clinical.model import PatientRecord
 from cds_service.clinical.reading import read_medications, read_observations, read_patient
@@ -66,6 +66,6 @@ def build_record(data: GatheredData, patient_id: str, kb: KnowledgeBase, now: da
         patient=read_patient(data.patient, now.date()),
         labs=tuple(labs),
         medications=tuple(active + drafts),
-        unavailable=frozenset({DEFICIENCY_DATA} & data.unavailable),
+        unavailable=OPTIONAL_DATA & data.unavailable,
         dropped_resources=bad_labs + bad_active + bad_drafts,
     )

@@ -27,7 +27,7 @@ LAB = {
     "folate": ("2284-8", "Folate [Mass/volume] in Serum or Plasma", "ng/mL", (5.9, 24.8)),
     "copper": ("5631-5", "Copper [Mass/volume] in Serum or Plasma", "ug/dL", (70, 140)),
 }
-HEMATOLOGY = {"wbc", "anc", "neut", "band", "temp"}
+HEMATOLOGY = {"wbc", "anc", "neut", "band"}
 
 
 def patient(pid: str, birth: str, gender: str) -> dict[str, Any]:
@@ -133,7 +133,8 @@ def request(
     context_extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     hematology = [o for o in observations if _kind(o) in HEMATOLOGY]
-    deficiency = [o for o in observations if _kind(o) not in HEMATOLOGY]
+    temperature = [o for o in observations if _kind(o) == "temp"]
+    deficiency = [o for o in observations if _kind(o) not in HEMATOLOGY | {"temp"}]
     by_date = lambda rs: sorted(rs, key=lambda r: r["effectiveDateTime"], reverse=True)  # noqa: E731
     return {
         "hookInstance": instance,
@@ -148,6 +149,7 @@ def request(
         "prefetch": {
             "patient": patient(pid, birth, gender),
             "hematology": searchset(by_date(hematology)),
+            "temperature": searchset(by_date(temperature)),
             "deficiency-labs": searchset(by_date(deficiency)),
             "medications": searchset(meds),
         },

@@ -13,7 +13,10 @@ from cds_service.clinical.growth_factor import growth_factor_consideration
 from cds_service.clinical.knowledge import KnowledgeBase
 from cds_service.clinical.model import LabResult, PatientRecord
 
+# Optional prefetch keys: when they cannot be read the rest is evaluated and the cards say what is missing.
 DEFICIENCY_DATA = "deficiency-labs"
+TEMPERATURE_DATA = "temperature"
+OPTIONAL_DATA = frozenset({DEFICIENCY_DATA, TEMPERATURE_DATA})
 
 
 def assess(record: PatientRecord, kb: KnowledgeBase, now: datetime) -> Assessment:

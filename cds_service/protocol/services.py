@@ -39,18 +39,20 @@ def _codes(kb: KnowledgeBase, *analytes: Any) -> str:
     return ",".join(f"{LOINC}|{code}" for code in kb.loinc_codes(*analytes))
 
 
+def _fill(template: str, codes: dict[str, str]) -> str:
+    for placeholder, value in codes.items():
+        template = template.replace(placeholder, value)
+    return template
+
+
 def load_services(kb: KnowledgeBase) -> dict[str, ServiceDefinition]:
     data = tomllib.loads((Path(__file__).parent / "services.toml").read_text(encoding="utf-8"))
     codes = {
-        "hematology_codes": _codes(kb, "wbc", "anc", "neutrophil_percent", "band_percent", "temperature"),
-        "deficiency_codes": _codes(kb, "b12", "folate", "copper"),
+        "{hematology_codes}": _codes(kb, "wbc", "anc", "neutrophil_percent", "band_percent"),
+        "{temperature_codes}": _codes(kb, "temperature"),
+        "{deficiency_codes}": _codes(kb, "b12", "folate", "copper"),
     }
-    prefetch = {
-        key: template.replace("{hematology_codes}", codes["hematology_codes"]).replace(
-            "{deficiency_codes}", codes["deficiency_codes"]
-        )
-        for key, template in data["prefetch"].items()
-    }
+    prefetch = {key: _fill(template, codes) for key, template in data["prefetch"].items()}
     required = frozenset(data["required"]["keys"])
     return {
         item["id"]: ServiceDefinition(

@@ -77,7 +77,7 @@ def cards_signature(resources: list[dict[str, Any]], drafts: list[dict[str, Any]
 FIXTURE_RESOURCES = {
     name: [
         r
-        for key in ("hematology", "deficiency-labs", "medications")
+        for key in ("hematology", "temperature", "deficiency-labs", "medications")
         for r in resources_of(load_fixture(name)["prefetch"][key])
     ]
     for name in ("patient-view-severe-leukopenia", "patient-view-febrile-neutropenia", "patient-view-clozapine")

@@ -203,3 +203,13 @@ async def test_a_medication_reference_in_complete_prefetch_is_read_from_the_serv
     response = await post(make_client, router, body)
     assert response.status_code == 200 and route.call_count == 1
     assert "medication-review" in {c["source"]["topic"]["code"] for c in response.json()["cards"]}
+
+
+async def test_unreadable_temperatures_are_named_on_a_severe_neutropenia_card(make_client: AppClientFactory) -> None:
+    body = request_without("temperature", fixture="patient-view-severe-leukopenia")
+    router = respx.Router()
+    router.get(f"{FHIR}/Observation").mock(return_value=httpx.Response(503))
+    response = await post(make_client, router, body)
+    assert response.status_code == 200
+    low = next(c for c in response.json()["cards"] if c["source"]["topic"]["code"] == "low-count")
+    assert "febrile neutropenia could not be assessed" in low["detail"]

@@ -71,7 +71,8 @@ async def test_without_prefetch_every_fixture_gives_the_same_cards_through_the_f
     assert fhir_server.requests() == []  # complete prefetch: nothing to read
     assert comparable(await cards_for(client, without)) == comparable(expected)
     urls = sorted(r["url"].split("?")[0] for r in fhir_server.requests())
-    assert urls == ["/MedicationRequest", "/Observation", "/Observation", f"/Patient/{without['context']['patientId']}"]
+    patient = f"/Patient/{without['context']['patientId']}"
+    assert urls == ["/MedicationRequest", "/Observation", "/Observation", "/Observation", patient]
 
 
 async def test_missing_queries_run_concurrently(fhir_server: FhirTestServer, make_client: AppClientFactory) -> None:
@@ -82,8 +83,8 @@ async def test_missing_queries_run_concurrently(fhir_server: FhirTestServer, mak
         await cards_for(client, body)
     seen = fhir_server.requests()
     fhir_server.control()
-    assert len(seen) == 4
-    # Each answer took at least 150 ms; all four were under way at the same moment.
+    assert len(seen) == 5
+    # Each answer took at least 150 ms; all five were under way at the same moment.
     assert max(r["start"] for r in seen) < min(r["end"] for r in seen)
 
 

@@ -14,7 +14,7 @@ async def test_discovery_lists_one_service_per_hook(client: httpx.AsyncClient) -
     assert sorted(s["hook"] for s in services) == sorted(["patient-view", "order-select", "order-sign", RESULT_SIGN])
     for service in services:
         assert service["id"] and service["title"] and service["description"] and service["usageRequirements"]
-        assert set(service["prefetch"]) == {"patient", "hematology", "deficiency-labs", "medications"}
+        assert set(service["prefetch"]) == {"patient", "hematology", "temperature", "deficiency-labs", "medications"}
 
 
 async def test_prefetch_templates_stay_within_the_standards_query_restrictions(client: httpx.AsyncClient) -> None:
