@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
 
 from cds_service.app import create_app
+from cds_service.cli import SERVICE_FOR_HOOK
 from cds_service.settings import Settings
 from tests.conformance import check_operation_outcome, check_service_response
 
@@ -25,12 +26,6 @@ hypothesis_settings.load_profile("leukopenia")
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # fixtures/README.md: the requests are written as of this moment.
 FIXTURE_NOW = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
-SERVICE_FOR_HOOK = {
-    "patient-view": "leukopenia-patient-view",
-    "order-select": "leukopenia-order-select",
-    "order-sign": "leukopenia-order-sign",
-    "io.github.leukopenia-cds.result-sign": "leukopenia-result-sign",
-}
 
 
 def fixture_names() -> list[str]:

@@ -15,6 +15,7 @@ import pytest
 from cds_service.settings import Settings
 from tests.auth.keys import BASE_URL, ISSUER, JwksServer, SigningKey, claims, sign
 from tests.conftest import AppClientFactory
+from tests.net import free_port
 
 EC = SigningKey("ec-redis", "ES384")
 
@@ -28,9 +29,7 @@ def _redis_binary() -> str:
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
@@ -70,9 +69,7 @@ async def test_a_jti_used_on_one_instance_is_refused_on_another(make_client: App
 
 
 async def test_an_unreachable_redis_fails_closed_with_503(make_client: AppClientFactory) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
+    closed_port = free_port()
     jwks = JwksServer([EC.public_jwk])
     with jwks.running():
         settings = Settings(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.net import free_port
 
 SERVER_DIR = Path(__file__).resolve().parent.parent / "fhir_server"
 
@@ -35,12 +36,6 @@ def _install() -> None:
     subprocess.run(
         [_tool("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SERVER_DIR, env=env, check=True
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class FhirTestServer:
@@ -75,7 +70,7 @@ class FhirTestServer:
 
 def run_server() -> Iterator[FhirTestServer]:
     _install()
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [_tool("node"), "server.mjs", str(port)], cwd=SERVER_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
