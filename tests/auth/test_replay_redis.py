@@ -51,36 +51,41 @@ def redis_url() -> Iterator[str]:
         process.wait(timeout=10)
 
 
-async def test_a_jti_used_on_one_instance_is_refused_on_another(make_client: AppClientFactory, redis_url: str) -> None:
+@pytest.fixture(scope="module")
+def jwks_url() -> Iterator[str]:
     jwks = JwksServer([EC.public_jwk])
     with jwks.running():
-        settings = Settings(
-            auth="required",
-            public_base_url=BASE_URL,
-            trusted_issuers={ISSUER: jwks.url},
-            replay_cache="redis",
-            redis_url=redis_url,
-        )
-        token = sign(EC, claims(f"{BASE_URL}/cds-services"))
-        async with make_client(settings) as first, make_client(settings) as second:
-            assert (await first.get("/cds-services", headers={"Authorization": f"Bearer {token}"})).status_code == 200
-            replay = await second.get("/cds-services", headers={"Authorization": f"Bearer {token}"})
-            assert replay.status_code == 401 and "replay" in replay.text
+        yield jwks.url
 
 
-async def test_an_unreachable_redis_fails_closed_with_503(make_client: AppClientFactory) -> None:
-    closed_port = free_port()
-    jwks = JwksServer([EC.public_jwk])
-    with jwks.running():
-        settings = Settings(
-            auth="required",
-            public_base_url=BASE_URL,
-            trusted_issuers={ISSUER: jwks.url},
-            replay_cache="redis",
-            redis_url=f"redis://127.0.0.1:{closed_port}/0",
-        )
-        async with make_client(settings) as client:
-            token = sign(EC, claims(f"{BASE_URL}/cds-services"))
-            response = await client.get("/cds-services", headers={"Authorization": f"Bearer {token}"})
+def redis_settings(jwks_url: str, redis_url: str) -> Settings:
+    return Settings(
+        auth="required",
+        public_base_url=BASE_URL,
+        trusted_issuers={ISSUER: jwks_url},
+        replay_cache="redis",
+        redis_url=redis_url,
+    )
+
+
+def bearer() -> dict[str, str]:
+    return {"Authorization": f"Bearer {sign(EC, claims(f'{BASE_URL}/cds-services'))}"}
+
+
+async def test_a_jti_used_on_one_instance_is_refused_on_another(
+    make_client: AppClientFactory, redis_url: str, jwks_url: str
+) -> None:
+    settings = redis_settings(jwks_url, redis_url)
+    headers = bearer()
+    async with make_client(settings) as first, make_client(settings) as second:
+        assert (await first.get("/cds-services", headers=headers)).status_code == 200
+        replay = await second.get("/cds-services", headers=headers)
+        assert replay.status_code == 401 and "replay" in replay.text
+
+
+async def test_an_unreachable_redis_fails_closed_with_503(make_client: AppClientFactory, jwks_url: str) -> None:
+    settings = redis_settings(jwks_url, f"redis://127.0.0.1:{free_port()}/0")
+    async with make_client(settings) as client:
+        response = await client.get("/cds-services", headers=bearer())
     assert response.status_code == 503
     assert response.json()["issue"][0]["code"] == "transient"
