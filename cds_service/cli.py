@@ -12,12 +12,10 @@ from pathlib import Path
 import httpx
 import orjson
 
-SERVICE_FOR_HOOK = {
-    "patient-view": "leukopenia-patient-view",
-    "order-select": "leukopenia-order-select",
-    "order-sign": "leukopenia-order-sign",
-    "io.github.leukopenia-cds.result-sign": "leukopenia-result-sign",
-}
+from cds_service.clinical.knowledge import load_knowledge
+from cds_service.protocol.services import load_services, service_ids_by_hook
+
+SERVICE_FOR_HOOK = service_ids_by_hook(load_services(load_knowledge()))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,5 +68,10 @@ def load_services(kb: KnowledgeBase) -> dict[str, ServiceDefinition]:
     }
 
 
+def service_ids_by_hook(services: dict[str, ServiceDefinition]) -> dict[str, str]:
+    """Which service answers each hook (one service per hook, as services.toml defines them)."""
+    return {service.hook.name: service.id for service in services.values()}
+
+
 def discovery_document(services: dict[str, ServiceDefinition]) -> dict[str, Any]:
     return {"services": [service.discovery_entry() for service in services.values()]}
