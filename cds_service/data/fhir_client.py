@@ -29,10 +29,11 @@ class FhirServer:
 
     @property
     def origin(self) -> str:
-        return _origin(self.base_url)
+        return origin_of(self.base_url)
 
 
-def _origin(url: str) -> str:
+def origin_of(url: str) -> str:
+    """scheme://host:port, with the default port made explicit, for comparing where requests go."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
@@ -74,7 +75,7 @@ class FhirReader:
         return resources
 
     async def _get(self, server: FhirServer, url: str, deadline: Deadline) -> Any:
-        if _origin(url) != server.origin:
+        if origin_of(url) != server.origin:
             # A next link to another host would carry the token away: refuse it.
             raise FhirReadError("a link points outside the fhirServer origin and was not followed")
         headers = {"Accept": FHIR_JSON}

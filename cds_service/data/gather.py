@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cds_service.data.bundles import Resource, is_operation_outcome, next_link, resources_of, unique_resources
-from cds_service.data.fhir_client import Deadline, FhirReader, FhirReadError, FhirServer
+from cds_service.data.fhir_client import Deadline, FhirReader, FhirReadError, FhirServer, origin_of
 from cds_service.data.templates import UnrenderableTemplate, render_template
 from cds_service.protocol.errors import PrefetchUnavailable
 from cds_service.protocol.request import HookRequest
@@ -71,16 +71,16 @@ class DataGatherer:
         if self._reader is None:
             return None, "FHIR reads are disabled"
         settings = self._settings
-        origin = FhirServer(request.fhirServer).origin
+        token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+        server = FhirServer(request.fhirServer, token)
         if settings.fhir_require_https and not request.fhirServer.startswith("https://"):
             return None, "fhirServer is not https, which this service requires"
-        allowed = {FhirServer(o).origin for o in settings.fhir_allowed_origins}
-        if allowed and origin not in allowed:
+        allowed = {origin_of(o) for o in settings.fhir_allowed_origins}
+        if allowed and server.origin not in allowed:
             return None, "fhirServer is not on this service's list of allowed FHIR servers"
-        token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
         if token is None and not settings.fhir_allow_unauthenticated:
             return None, "no fhirAuthorization was given to read fhirServer"
-        return FhirServer(request.fhirServer, token), ""
+        return server, ""
 
     async def _fetch(
         self,
