@@ -85,6 +85,29 @@ def medication_request(
     }
 
 
+def medication(mid: str, rxcui: str, display: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Medication",
+        "id": mid,
+        "code": {"coding": [{"system": RXNORM, "code": rxcui, "display": display}], "text": display},
+    }
+
+
+def order_by_reference(
+    mid: str, medication_id: str, *, patient: str = PATIENT_ID, status: str = "active"
+) -> dict[str, Any]:
+    """A MedicationRequest that names its drug only through a reference to a Medication resource."""
+    return {
+        "resourceType": "MedicationRequest",
+        "id": mid,
+        "status": status,
+        "intent": "order",
+        "subject": {"reference": f"Patient/{patient}"},
+        "medicationReference": {"reference": f"Medication/{medication_id}"},
+        "authoredOn": "2026-10-01",
+    }
+
+
 def assess_raw(
     resources: list[dict[str, Any]],
     *,

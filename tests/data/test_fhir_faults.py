@@ -12,6 +12,7 @@ import pytest
 import respx
 
 from cds_service.settings import Settings
+from tests.builders import medication, order_by_reference
 from tests.conformance import check_operation_outcome
 from tests.conftest import AppClientFactory, load_fixture, service_url
 
@@ -174,31 +175,10 @@ async def test_a_medication_reference_in_complete_prefetch_is_read_from_the_serv
     make_client: AppClientFactory,
 ) -> None:
     body = request_without()
-    body["prefetch"]["medications"] = searchset(
-        [
-            {
-                "resourceType": "MedicationRequest",
-                "id": "mr-1",
-                "status": "active",
-                "intent": "order",
-                "subject": {"reference": "Patient/pt-mild"},
-                "medicationReference": {"reference": "Medication/med-1"},
-            }
-        ]
-    )
+    body["prefetch"]["medications"] = searchset([order_by_reference("mr-1", "med-1", patient="pt-mild")])
     router = respx.Router()
     route = router.get(f"{FHIR}/Medication/med-1").mock(
-        return_value=httpx.Response(
-            200,
-            json={
-                "resourceType": "Medication",
-                "id": "med-1",
-                "code": {
-                    "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "2626"}],
-                    "text": "clozapine",
-                },
-            },
-        )
+        return_value=httpx.Response(200, json=medication("med-1", "2626", "clozapine"))
     )
     response = await post(make_client, router, body)
     assert response.status_code == 200 and route.call_count == 1

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from cds_service.settings import Settings
+from tests.builders import medication, order_by_reference
 from tests.conftest import AppClient, AppClientFactory, fixture_names, load_fixture, service_url
 from tests.data.fhir_server import FhirTestServer
 
@@ -150,50 +151,15 @@ async def test_page_cap_limits_how_many_pages_are_read(
 async def test_medication_references_are_read_when_no_include_brought_them(
     fhir_server: FhirTestServer, client: AppClient
 ) -> None:
-    fhir_server.put(
-        [
-            {
-                "resourceType": "Medication",
-                "id": "med-mmz",
-                "code": {
-                    "coding": [
-                        {
-                            "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
-                            "code": "6835",
-                            "display": "methimazole",
-                        }
-                    ]
-                },
-            },
-            {
-                "resourceType": "MedicationRequest",
-                "id": "mr-mmz",
-                "status": "active",
-                "intent": "order",
-                "subject": {"reference": "Patient/pt-mild"},
-                "medicationReference": {"reference": "Medication/med-mmz"},
-                "authoredOn": "2026-10-01",
-            },
-        ]
-    )
+    order = order_by_reference("mr-mmz", "med-mmz", patient="pt-mild")
+    fhir_server.put([medication("med-mmz", "6835", "methimazole"), order])
     body = authorized(load_fixture("patient-view-mild-leukopenia"), fhir_server)
     del body["prefetch"]["medications"]
     fhir_server.control()
     try:
         cards = await cards_for(client, body)
     finally:
-        fhir_server.put(
-            [
-                {
-                    "resourceType": "MedicationRequest",
-                    "id": "mr-mmz",
-                    "status": "stopped",
-                    "intent": "order",
-                    "subject": {"reference": "Patient/pt-mild"},
-                    "medicationReference": {"reference": "Medication/med-mmz"},
-                }
-            ]
-        )
+        fhir_server.put([{**order, "status": "stopped"}])  # leave the shared server as the other tests expect
     assert "/Medication/med-mmz" in [r["url"] for r in fhir_server.requests()]
     review = next(c for c in cards if c["source"]["topic"]["code"] == "medication-review")
     assert "Antithyroid drug" in review["detail"]
