@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from cards.catalogue import CardTemplate, Catalogue
@@ -78,8 +78,10 @@ def render_cards(assessment: Assessment, ctx: CardContext, catalogue: Catalogue,
 
 
 def _number(value: Decimal) -> str:
-    """At most two decimals and no trailing zeros: 0.45, 4, 159.89."""
-    return format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize(), "f")
+    """At most two decimals and no trailing zeros: 0.45, 4, 159.89. The context is wide enough for any value a
+    lab may send (the default 28 digits would fail on an absurd 1e26)."""
+    wide = Context(prec=max(28, value.adjusted() + 4))
+    return format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP, context=wide).normalize(context=wide), "f")
 
 
 def _count(value: Decimal) -> str:

@@ -146,6 +146,10 @@ def _lab_result(observation: FhirObservation, analyte: Analyte, kb: KnowledgeBas
     quantity = observation.valueQuantity
     if effective is None or quantity is None or quantity.value is None:
         return None
+    if quantity.value < 0:
+        # No count, percentage, concentration or body temperature we read can be negative: a broken result,
+        # not a very low one (it would otherwise grade as the most severe neutropenia).
+        raise ValueError("negative value")
     quantity_kind = kb.labs.analytes[analyte].quantity
     unit = quantity_unit(quantity.unit, quantity.code, quantity.system)
     original_unit = quantity.unit or quantity.code or ""

@@ -151,3 +151,10 @@ def test_every_trend_reads_as_a_sentence() -> None:
         low = next(c for c in render(resources) if c["source"]["topic"]["code"] == "low-count")
         assert low["summary"].endswith(f", {label}")
         assert f"**Trend:** {label.capitalize()}" in low["detail"]
+
+
+def test_an_absurdly_large_count_is_still_rendered() -> None:
+    from tests.builders import observation
+
+    cards = render([observation("wbc", 1e26, "10*3/uL", "2026-11-18T08:00:00Z", low=1e27)])
+    assert "100000000000000000000000000.0 x10^9/L" in cards[0]["detail"]

@@ -161,3 +161,8 @@ def test_another_patients_medication_request_is_ignored() -> None:
     order = medication_request("Clozapine 25 MG Oral Tablet", rxcui="197536")
     order["subject"] = {"reference": "Patient/someone-else"}
     assert exposures([order]) == []
+
+
+def test_a_negative_value_is_a_broken_result_not_a_severe_one() -> None:
+    labs, dropped = read_observations([observation("anc", -0.4, "10*3/uL", WHEN)], PATIENT_ID, KB)
+    assert labs == [] and dropped == 1
